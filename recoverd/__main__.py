@@ -1,0 +1,7 @@
+"""`python -m recoverd` runs the command-line interface."""
+
+import sys
+
+from recoverd.cli import main
+
+sys.exit(main())

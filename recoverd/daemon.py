@@ -1,0 +1,308 @@
+"""The warm daemon: an asyncio Unix-socket server that answers hook events.
+
+Lifecycle: one instance per state directory (an flock), the socket bound 0600 inside the 0700
+directory, the pidfile written atomically; signal handlers only queue, the loop handles
+(`handle_term`, `handle_hup`); on exit the socket and pidfile are removed only if still ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import signal
+import socket
+import struct
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from recoverd import __version__, diagnosis, events, journal, paths, pidfile, protocol
+from recoverd.catalogue import Catalogue, Watcher
+from recoverd.classifier import Classification, classify
+from recoverd.config import Config
+
+# Classes for which Claude gains nothing from a note: success, harmless exits, unknowns.
+SILENT_CLASSES = frozenset({"no_error", "benign_nonzero_exit", "unknown"})
+SPOOL_BATCH = 100
+
+
+class AlreadyRunning(RuntimeError):
+    """Another daemon holds this state directory."""
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a Unix socket (Linux SO_PEERCRED)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    return int(struct.unpack("3i", raw)[1])
+
+
+def reply_for(event: events.Event, result: Classification) -> bytes:
+    """Exactly one JSON object for Claude Code, or nothing."""
+    if event.kind != events.FAILURE or result.cls in SILENT_CLASSES:
+        return b""
+    context = diagnosis.render(result, event.command)
+    name = event.hook_event_name or "PostToolUseFailure"
+    return json.dumps(
+        {"hookSpecificOutput": {"hookEventName": name, "additionalContext": context}},
+        ensure_ascii=False,
+    ).encode()
+
+
+class Daemon:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.paths = config.paths
+        self.log = journal.get()
+        self.catalogue: Catalogue | None = None
+        self.started = time.time()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reload_handle: asyncio.TimerHandle | None = None
+        self._lock_file: BinaryIO | None = None
+        self._socket_id: tuple[int, int] | None = None
+        self._active: set[asyncio.Task[Any]] = set()
+        self.requests = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        self.paths.ensure()
+        fd = os.open(self.paths.lockfile, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.fdopen(fd, "a+b")  # held for the daemon's life
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise AlreadyRunning(str(pidfile.read(self.paths.pidfile) or "?")) from None
+        self._lock_file = handle
+
+    def release(self) -> None:
+        sock = self.paths.socket
+        try:
+            st = sock.lstat()
+            if (st.st_dev, st.st_ino) == self._socket_id:
+                sock.unlink()
+        except FileNotFoundError:
+            pass
+        pidfile.remove_if_ours(self.paths.pidfile, os.getpid())
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._stop = asyncio.Event()
+        for signum, name in ((signal.SIGTERM, "term"), (signal.SIGINT, "term"),
+                             (signal.SIGHUP, "hup")):
+            loop.add_signal_handler(signum, self._queue_signal, name)
+        self.catalogue = Catalogue(user_dir=self._user_patterns_dir())
+        sock_path = self.paths.socket
+        if len(os.fsencode(sock_path)) > 103:
+            raise OSError(f"socket path too long for AF_UNIX: {sock_path}")
+        sock_path.unlink(missing_ok=True)  # we hold the lock: any socket file here is stale
+        old_umask = os.umask(0o177)
+        try:
+            server = await asyncio.start_unix_server(self._serve_connection, path=str(sock_path),
+                                                     limit=protocol.MAX_HEADER * 4, backlog=512)
+        finally:
+            os.umask(old_umask)
+        os.chmod(sock_path, 0o600)
+        st = sock_path.lstat()
+        self._socket_id = (st.st_dev, st.st_ino)
+        pidfile.write(self.paths.pidfile, os.getpid())
+        watcher = self._start_watcher()
+        self.log.info("daemon.started", pid=os.getpid(), version=__version__,
+                      socket=str(sock_path), patterns=len(self.catalogue.base.patterns))
+        loop.call_soon(self._drain_spool)
+        try:
+            async with server:
+                await self._stop.wait()
+        finally:
+            if watcher is not None:
+                watcher.stop()
+            for task in list(self._active):
+                task.cancel()
+            self.log.info("daemon.stopped", pid=os.getpid(), requests=self.requests)
+
+    def _user_patterns_dir(self) -> Path:
+        """Created up front so that the watcher sees the user's first pattern file arrive."""
+        folder = paths.user_patterns_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            pass
+        return folder
+
+    def _start_watcher(self) -> Watcher | None:
+        if not self.config.watch_patterns or self.catalogue is None:
+            return None
+        loop = self._loop
+        assert loop is not None
+        try:
+            watcher = Watcher(self.catalogue.folders(),
+                              lambda: loop.call_soon_threadsafe(self._schedule_reload))
+            watcher.start()
+        except OSError as exc:  # inotify limits, unreadable folder: run without hot reload
+            self.log.warning("pattern.watch_failed", error=str(exc))
+            return None
+        return watcher
+
+    # -- signals: the handler queues, the loop handles -------------------------------------
+
+    def _queue_signal(self, name: str) -> None:
+        assert self._loop is not None
+        self._loop.call_soon(getattr(self, f"handle_{name}"))
+
+    def handle_term(self) -> None:
+        self.log.info("daemon.stopping", reason="signal")
+        assert self._stop is not None
+        self._stop.set()
+
+    def handle_hup(self) -> None:
+        self.log.info("pattern.reload_requested", reason="SIGHUP")
+        self.reload()
+
+    def _schedule_reload(self) -> None:
+        """Debounce: one reload after a burst of file events has been quiet for a moment."""
+        assert self._loop is not None
+        if self._reload_handle is not None:
+            self._reload_handle.cancel()
+        self._reload_handle = self._loop.call_later(self.config.reload_debounce_seconds,
+                                                    self.reload)
+
+    def reload(self) -> bool:
+        self._reload_handle = None
+        return self.catalogue.reload() if self.catalogue is not None else False
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def _serve_connection(self, reader: asyncio.StreamReader,
+                                writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._active.add(task)
+        try:
+            await self._answer(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            self.log.info("request.disconnected")
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad request must never take the daemon down
+            self.log.exception("request.failed")
+        finally:
+            if task is not None:
+                self._active.discard(task)
+            writer.close()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        uid = peer_uid(sock) if sock is not None else None
+        if uid is not None and uid != os.getuid():
+            self.log.warning("request.rejected_peer", peer_uid=uid)
+            return
+        self.requests += 1
+        timeout = self.config.read_timeout_seconds
+        try:
+            line = await asyncio.wait_for(reader.readuntil(b"\n"), timeout)
+            header = protocol.parse_header(line)
+        except (asyncio.LimitOverrunError, asyncio.IncompleteReadError,
+                protocol.ProtocolError, TimeoutError) as exc:
+            self.log.warning("request.malformed", reason=str(exc) or type(exc).__name__)
+            return
+        writer.write(protocol.ACK)
+        await writer.drain()
+        body = b""
+        try:
+            env = protocol.parse_env(await asyncio.wait_for(
+                reader.readexactly(header.env_len), timeout))
+            payload = await asyncio.wait_for(self._read_payload(reader), timeout)
+        except (protocol.ProtocolError, asyncio.IncompleteReadError, TimeoutError) as exc:
+            self.log.warning("request.malformed", reason=str(exc) or type(exc).__name__)
+            payload = None
+        if payload is None:
+            pass
+        elif header.kind == "ping":
+            body = json.dumps(self.status()).encode()
+        else:
+            body = self.handle_event(payload, env)
+        writer.write(protocol.encode_body(body))
+        await writer.drain()
+
+    async def _read_payload(self, reader: asyncio.StreamReader) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await reader.read(1 << 16):
+            size += len(chunk)
+            if size > protocol.MAX_PAYLOAD:
+                self.log.warning("request.too_large", limit=protocol.MAX_PAYLOAD)
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def handle_event(self, payload: bytes, env: dict[str, str], spooled: bool = False) -> bytes:
+        started = time.perf_counter()
+        try:
+            event = events.parse(payload, env)
+        except events.EventError as exc:
+            self.log.warning("event.malformed", reason=str(exc), size=len(payload),
+                             head=payload[:200].decode("utf-8", "replace"))
+            return b""
+        if event.kind == events.IGNORED:
+            return b""
+        assert self.catalogue is not None
+        result = classify(event, self.catalogue.for_cwd(event.cwd))
+        reply = b"" if spooled else reply_for(event, result)
+        self.log.info(
+            "event.classified",
+            source=event.source, kind=event.kind, session=event.session_id, cwd=event.cwd,
+            command=event.command[:2000], exit_code=event.exit_code, spooled=spooled,
+            truncated_chars=event.truncated_chars, duration_ms=round(
+                (time.perf_counter() - started) * 1000, 3),
+            replied=bool(reply), **{k: v for k, v in result.to_json().items() if k != "fix"},
+            fix=result.fix.to_json() if result.fix else None,
+        )
+        return reply
+
+    def _drain_spool(self) -> None:
+        """Events the hook kept while no daemon ran: classified and logged, none lost."""
+        folder = self.paths.root / "spool"
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.glob("*.event"))[:SPOOL_BATCH]:
+            try:
+                payload = path.read_bytes()
+                path.unlink()
+            except OSError as exc:
+                self.log.warning("spool.unreadable", file=path.name, error=str(exc))
+                continue
+            self.handle_event(payload, {}, spooled=True)
+
+    def status(self) -> dict[str, Any]:
+        base = self.catalogue.base if self.catalogue is not None else None
+        return {
+            "ok": True, "pid": os.getpid(), "version": __version__,
+            "uptime_s": round(time.time() - self.started, 3), "home": str(self.config.home),
+            "requests": self.requests,
+            "patterns": len(base.patterns) if base else 0,
+            "pattern_errors": list(base.report.errors) if base else [],
+            "generation": self.catalogue.generation if self.catalogue else 0,
+        }
+
+
+def serve(config: Config) -> int:
+    """Run in the foreground until SIGTERM/SIGINT; 0 on a clean exit."""
+    journal.configure(config.paths.log if config.home else None, config.log_max_bytes,
+                      config.log_backups)
+    daemon = Daemon(config)
+    daemon.acquire()
+    try:
+        asyncio.run(daemon.run())
+    finally:
+        daemon.release()
+    return 0
