@@ -233,3 +233,16 @@ def run_claude(
         events=events,
         other_lines=other,
     )
+
+
+def require_claude_binary() -> Path:
+    """The binary, or a skip that says why; a failure instead when RECOVERD_REQUIRE_E2E=1 (CI)."""
+    import pytest
+
+    binary = find_claude_binary()
+    if binary is not None:
+        return binary
+    message = f"Claude Code binary not available: {describe_binary_search()}"
+    if os.environ.get("RECOVERD_REQUIRE_E2E") == "1":
+        pytest.fail(f"RECOVERD_REQUIRE_E2E=1 but {message}", pytrace=False)
+    pytest.skip(message)

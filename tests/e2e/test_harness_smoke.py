@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from claude_code import ClaudeRun, describe_binary_search, find_claude_binary, run_claude
+from claude_code import ClaudeRun, require_claude_binary, run_claude
 from fake_messages_api import (
     SCRIPT_EXHAUSTED_TEXT,
     FakeMessagesAPI,
@@ -59,16 +59,6 @@ class SmokeRun:
     run: ClaudeRun
     api: FakeMessagesAPI
     hook_payloads: list[dict[str, Any]]
-
-
-def require_claude_binary() -> Path:
-    binary = find_claude_binary()
-    if binary is not None:
-        return binary
-    message = f"Claude Code binary not available: {describe_binary_search()}"
-    if os.environ.get("RECOVERD_REQUIRE_E2E") == "1":
-        pytest.fail(f"RECOVERD_REQUIRE_E2E=1 but {message}", pytrace=False)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
