@@ -143,7 +143,7 @@ def _leading_space(path: str, line: int | None) -> int:
 
 def _failing_tests(pattern: Pattern, text: str) -> list[FailingTest]:
     seen: dict[str, FailingTest] = {}
-    for match in pattern.compiled_each.finditer(text):
+    for match in pattern.each_matches(text):
         groups = {k: (v or "").strip() for k, v in match.groupdict().items()}
         ident = groups.get("id") or groups.get("name", "")
         if not ident or ident in seen:

@@ -207,32 +207,33 @@ class Daemon:
             self.log.warning("request.rejected_peer", peer_uid=uid)
             return
         self.requests += 1
-        timeout = self.config.read_timeout_seconds
+        body = b""
+        payload: bytes | None = None
+        env: dict[str, str] = {}
+        header: protocol.Header | None = None
         try:
-            line = await asyncio.wait_for(reader.readuntil(b"\n"), timeout)
-            header = protocol.parse_header(line)
+            # One deadline for the whole request (asyncio.wait_for would cost a task per read).
+            async with asyncio.timeout(self.config.read_timeout_seconds):
+                header = protocol.parse_header(await reader.readuntil(b"\n"))
+                writer.write(protocol.ACK)
+                env = protocol.parse_env(await reader.readexactly(header.env_len))
+                payload = await self._read_payload(reader)
         except (asyncio.LimitOverrunError, asyncio.IncompleteReadError,
                 protocol.ProtocolError, TimeoutError) as exc:
             self.log.warning("request.malformed", reason=str(exc) or type(exc).__name__)
-            return
-        writer.write(protocol.ACK)
-        await writer.drain()
-        body = b""
-        try:
-            env = protocol.parse_env(await asyncio.wait_for(
-                reader.readexactly(header.env_len), timeout))
-            payload = await asyncio.wait_for(self._read_payload(reader), timeout)
-        except (protocol.ProtocolError, asyncio.IncompleteReadError, TimeoutError) as exc:
-            self.log.warning("request.malformed", reason=str(exc) or type(exc).__name__)
-            payload = None
+            if header is None:
+                return
+        record: dict[str, Any] | None = None
         if payload is None:
             pass
-        elif header.kind == "ping":
+        elif header is not None and header.kind == "ping":
             body = json.dumps(self.status()).encode()
         else:
-            body = self.handle_event(payload, env)
+            body, record = self.evaluate(payload, env)
         writer.write(protocol.encode_body(body))
         await writer.drain()
+        if record is not None:  # logged after the reply: Claude waits for the reply, not the log
+            self.log.info("event.classified", **record)
 
     async def _read_payload(self, reader: asyncio.StreamReader) -> bytes | None:
         chunks: list[bytes] = []
@@ -246,28 +247,36 @@ class Daemon:
         return b"".join(chunks)
 
     def handle_event(self, payload: bytes, env: dict[str, str], spooled: bool = False) -> bytes:
+        """Classify one event, log it, and return the reply for Claude Code."""
+        reply, record = self.evaluate(payload, env, spooled)
+        if record is not None:
+            self.log.info("event.classified", **record)
+        return reply
+
+    def evaluate(self, payload: bytes, env: dict[str, str],
+                 spooled: bool = False) -> tuple[bytes, dict[str, Any] | None]:
+        """The reply and the log record for one event (malformed events are logged here)."""
         started = time.perf_counter()
         try:
             event = events.parse(payload, env)
         except events.EventError as exc:
             self.log.warning("event.malformed", reason=str(exc), size=len(payload),
                              head=payload[:200].decode("utf-8", "replace"))
-            return b""
+            return b"", None
         if event.kind == events.IGNORED:
-            return b""
+            return b"", None
         assert self.catalogue is not None
         result = classify(event, self.catalogue.for_cwd(event.cwd))
         reply = b"" if spooled else reply_for(event, result)
-        self.log.info(
-            "event.classified",
-            source=event.source, kind=event.kind, session=event.session_id, cwd=event.cwd,
-            command=event.command[:2000], exit_code=event.exit_code, spooled=spooled,
-            truncated_chars=event.truncated_chars, duration_ms=round(
-                (time.perf_counter() - started) * 1000, 3),
-            replied=bool(reply), **{k: v for k, v in result.to_json().items() if k != "fix"},
-            fix=result.fix.to_json() if result.fix else None,
-        )
-        return reply
+        classified = result.to_json()
+        record = {
+            "source": event.source, "kind": event.kind, "session": event.session_id,
+            "cwd": event.cwd, "command": event.command[:2000], "exit_code": event.exit_code,
+            "spooled": spooled, "truncated_chars": event.truncated_chars,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "replied": bool(reply), **classified,
+        }
+        return reply, record
 
     def _drain_spool(self) -> None:
         """Events the hook kept while no daemon ran: classified and logged, none lost."""

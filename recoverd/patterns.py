@@ -30,6 +30,8 @@ from typing import Any
 
 import re2
 
+from recoverd.text import encoded, normalize
+
 VOCABULARY = frozenset(
     """missing_python_module syntax_error no_error test_failure missing_command
     missing_node_module network_error file_not_found npm_missing_script type_error
@@ -49,14 +51,48 @@ _KEYS = frozenset(
     near_misses description""".split()
 )
 _ID = re2.compile(r"\A[a-z][a-z0-9_]*\z")
-_GROUP = re2.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>")
+_GROUP = re2.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>")  # str pattern: used on pattern text
 _OPTIONS = re2.Options()
 _OPTIONS.max_mem = 64 << 20
 
 
 def compile_regex(pattern: str) -> Any:
-    """Compile in RE2 with `^`/`$` at line boundaries; raises re2.error when invalid."""
-    return re2.compile("(?m)" + pattern, _OPTIONS)
+    """Compile in RE2 with `^`/`$` at line boundaries, for UTF-8 bytes; raises re2.error."""
+    return re2.compile(("(?m)" + pattern).encode("utf-8"), _OPTIONS)
+
+
+class Found:
+    """A match on the UTF-8 bytes of a text, answering in str and character offsets."""
+
+    __slots__ = ("_match", "_text", "_data")
+
+    def __init__(self, match: Any, text: str, data: bytes) -> None:
+        self._match, self._text, self._data = match, text, data
+
+    def _chars(self, offset: int) -> int:
+        if len(self._data) == len(self._text):  # ASCII: bytes and characters line up
+            return offset
+        return len(self._data[:offset].decode("utf-8", "replace"))
+
+    def start(self) -> int:
+        return self._chars(self._match.start())
+
+    def end(self) -> int:
+        return self._chars(self._match.end())
+
+    def group(self, name: str | int = 0) -> str | None:
+        value = self._match.group(name.encode() if isinstance(name, str) else name)
+        return None if value is None else value.decode("utf-8", "replace")
+
+    def groupdict(self) -> dict[str, str | None]:
+        return {k.decode(): (None if v is None else v.decode("utf-8", "replace"))
+                for k, v in self._match.groupdict().items()}
+
+
+def search_all(compiled: Any, text: str) -> list[Found]:
+    """Every match of a compiled pattern in the text."""
+    data = encoded(text)
+    return [Found(m, text, data) for m in compiled.finditer(data)]
 
 
 @dataclass(frozen=True)
@@ -90,26 +126,29 @@ class Pattern:
     def applies(self, command: str, exit_code: int | None) -> bool:
         if self.exit_codes and exit_code not in self.exit_codes:
             return False
-        if self.compiled_command is not None and not self.compiled_command.search(command):
+        if self.compiled_command is not None and not self.compiled_command.search(
+                command.encode("utf-8", "replace")):
             return False
         return True
 
-    def last_match(self, text: str) -> Any:
+    def last_match(self, text: str) -> Found | None:
         """The last match in the text: the final error of a log is the one that decided."""
-        found = None
         if self.compiled is None:
             return None
-        for found in self.compiled.finditer(text):
+        data = encoded(text)
+        found = None
+        for found in self.compiled.finditer(data):
             pass
-        return found
+        return None if found is None else Found(found, text, data)
+
+    def each_matches(self, text: str) -> list[Found]:
+        return search_all(self.compiled_each, text) if self.compiled_each is not None else []
 
     def matches(self, example: Example) -> bool:
         if not self.applies(example.command, example.exit_code):
             return False
         if self.compiled is None:
             return True
-        from recoverd.text import normalize
-
         match = self.last_match(normalize(example.output))
         if match is None:
             return False
@@ -259,7 +298,7 @@ class PatternSet:
     by_set_index: tuple[int, ...] = ()
 
     def candidates(self, text: str) -> list[Pattern]:
-        hits = (self.matcher.Match(text) if self.matcher is not None else None) or []
+        hits = (self.matcher.Match(encoded(text)) if self.matcher is not None else None) or []
         chosen = {self.by_set_index[h] for h in hits} | set(self.command_only)
         return [self.patterns[i] for i in sorted(chosen)]
 
@@ -273,7 +312,7 @@ def build(patterns: Sequence[Pattern], report: LoadReport) -> PatternSet:
     command_only: list[int] = []
     for i, pattern in enumerate(patterns):
         if pattern.regex:
-            matcher.Add("(?m)" + pattern.regex)
+            matcher.Add(("(?m)" + pattern.regex).encode("utf-8"))
             index.append(i)
         else:
             command_only.append(i)
