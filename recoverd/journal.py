@@ -31,7 +31,7 @@ _SECRETS = re2.compile(
 # key=value / key: value where the key names a secret; the value is replaced, the key kept.
 _ASSIGNED = re2.compile(
     r"(?i)\b([A-Z0-9_]*(?:api[_-]?key|token|secret|passw(?:or)?d|auth|credential)[A-Z0-9_]*)"
-    r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
+    r"(\s*[=:]\s*)((?:(?:bearer|basic|token)\s+)?(?:\"[^\"]*\"|'[^']*'|[^\s,;&\"']+))"
 )
 # user:password@ inside URLs (an index URL with credentials, a git remote with a token).
 _URL_CREDENTIALS = re2.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
