@@ -98,8 +98,14 @@ def cmd_classify(args: argparse.Namespace, cfg: config.Config) -> int:
         event = events.parse(raw)
     except events.EventError as exc:
         raise UserError(f"cannot read the event on stdin: {exc}") from None
+    from recoverd import recovery
+
     catalogue = Catalogue()
     result = classify(event, catalogue.for_cwd(event.cwd))
+    if event.kind == events.FAILURE and not args.no_plan:
+        plan = recovery.plan(event, result, cfg)  # decides fix.auto; runs nothing
+        if plan is not None:
+            result.fix = plan.fix
     print(json.dumps(result.to_json(), ensure_ascii=False))
     return 0
 
@@ -168,8 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("stop", cmd_stop, "stop the daemon (SIGTERM) and wait for it", wait=True)
     add("restart", cmd_restart, "stop, then start the daemon", wait=True)
     add("status", cmd_status, "say whether the daemon runs; exit 1 when it does not")
-    add("classify", cmd_classify, "classify one event read on stdin (no daemon needed)",
-        json_flag=False)
+    classify_cmd = add("classify", cmd_classify,
+                       "classify one event read on stdin (no daemon needed)", json_flag=False)
+    classify_cmd.add_argument("--no-plan", action="store_true",
+                              help="skip looking at the project (fix.auto is then false)")
     patterns = sub.add_parser("patterns", help="work with the pattern catalogue")
     psub = patterns.add_subparsers(dest="patterns_command", required=True, metavar="ACTION")
     check = psub.add_parser("check", help="validate pattern files (default: every layer)",

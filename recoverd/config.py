@@ -28,8 +28,20 @@ class Config:
     reload_debounce_seconds: float = 0.3
     watch_patterns: bool = True
     # Install policy: "declared" (only what the project declares), "allowlist" or "any".
+    # A project's own `.recoverd/config.toml` may make it stricter, never looser.
     install_policy: str = "declared"
+    # Distributions / npm packages installed even when undeclared, under "allowlist".
+    allowlist: tuple[str, ...] = ()
+    # Re-run the failed command after a recovery: "safe" (tests, builds, linters…),
+    # "always" or "never".
     retry: str = "safe"
+    recovery_timeout_seconds: float = 600.0
+    retry_timeout_seconds: float = 300.0
+    # Answer package managers' known confirmation prompts (otherwise the run stops there).
+    answer_prompts: bool = False
+    # The loop breaker: stop repeating a recovery after this many failures within the window.
+    loop_breaker_failures: int = 2
+    loop_breaker_window_seconds: float = 3600.0
 
     @property
     def paths(self) -> paths.StatePaths:
@@ -44,7 +56,10 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
     field = next(f for f in dataclasses.fields(Config) if f.name == name)
     kind = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", "")
     try:
-        if kind == "float":
+        if kind.startswith("tuple"):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            value = tuple(str(v).strip() for v in items if str(v).strip())
+        elif kind == "float":
             value = float(value)
         elif kind == "int":
             value = int(value)

@@ -22,6 +22,7 @@ from recoverd import __version__, diagnosis, events, journal, paths, pidfile, pr
 from recoverd.catalogue import Catalogue, Watcher
 from recoverd.classifier import Classification, classify
 from recoverd.config import Config
+from recoverd.recoveries import Recoveries
 
 # Classes for which Claude gains nothing from a note: success, harmless exits, unknowns.
 SILENT_CLASSES = frozenset({"no_error", "benign_nonzero_exit", "unknown"})
@@ -42,10 +43,17 @@ def peer_uid(sock: socket.socket) -> int | None:
 
 
 def reply_for(event: events.Event, result: Classification) -> bytes:
-    """Exactly one JSON object for Claude Code, or nothing."""
+    """The diagnosis alone, as one JSON object for Claude Code, or nothing."""
     if event.kind != events.FAILURE or result.cls in SILENT_CLASSES:
         return b""
-    context = diagnosis.render(result, event.command)
+    return context_reply(event, [diagnosis.render(result, event.command)])
+
+
+def context_reply(event: events.Event, texts: list[str]) -> bytes:
+    """Exactly one JSON object carrying the texts as additionalContext, or nothing."""
+    if not texts:
+        return b""
+    context = diagnosis.shorten("\n\n".join(texts), diagnosis.LIMIT)
     name = event.hook_event_name or "PostToolUseFailure"
     return json.dumps(
         {"hookSpecificOutput": {"hookEventName": name, "additionalContext": context}},
@@ -59,6 +67,7 @@ class Daemon:
         self.paths = config.paths
         self.log = journal.get()
         self.catalogue: Catalogue | None = None
+        self.recoveries: Recoveries | None = None
         self.started = time.time()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -102,6 +111,7 @@ class Daemon:
                              (signal.SIGHUP, "hup")):
             loop.add_signal_handler(signum, self._queue_signal, name)
         self.catalogue = Catalogue(user_dir=self._user_patterns_dir())
+        self.recoveries = Recoveries(self.config, self.log)
         sock_path = self.paths.socket
         if len(os.fsencode(sock_path)) > 103:
             raise OSError(f"socket path too long for AF_UNIX: {sock_path}")
@@ -229,7 +239,7 @@ class Daemon:
         elif header is not None and header.kind == "ping":
             body = json.dumps(self.status()).encode()
         else:
-            body, record = self.evaluate(payload, env)
+            body, record = await self.respond(payload, env)
         writer.write(protocol.encode_body(body))
         await writer.drain()
         if record is not None:  # logged after the reply: Claude waits for the reply, not the log
@@ -247,36 +257,54 @@ class Daemon:
         return b"".join(chunks)
 
     def handle_event(self, payload: bytes, env: dict[str, str], spooled: bool = False) -> bytes:
-        """Classify one event, log it, and return the reply for Claude Code."""
-        reply, record = self.evaluate(payload, env, spooled)
-        if record is not None:
-            self.log.info("event.classified", **record)
+        """Classify one event and log it, without recovering (spooled events: too late)."""
+        parsed = self._parse(payload, env)
+        if parsed is None:
+            return b""
+        event, result, started = parsed
+        reply = b"" if spooled else reply_for(event, result)
+        self.log.info("event.classified", **self._record(event, result, started, reply, spooled))
         return reply
 
-    def evaluate(self, payload: bytes, env: dict[str, str],
-                 spooled: bool = False) -> tuple[bytes, dict[str, Any] | None]:
-        """The reply and the log record for one event (malformed events are logged here)."""
+    def _parse(self, payload: bytes, env: dict[str, str]) -> tuple[
+            events.Event, Classification, float] | None:
         started = time.perf_counter()
         try:
             event = events.parse(payload, env)
         except events.EventError as exc:
             self.log.warning("event.malformed", reason=str(exc), size=len(payload),
                              head=payload[:200].decode("utf-8", "replace"))
-            return b"", None
+            return None
         if event.kind == events.IGNORED:
-            return b"", None
+            return None
         assert self.catalogue is not None
-        result = classify(event, self.catalogue.for_cwd(event.cwd))
-        reply = b"" if spooled else reply_for(event, result)
-        classified = result.to_json()
-        record = {
+        return event, classify(event, self.catalogue.for_cwd(event.cwd)), started
+
+    def _record(self, event: events.Event, result: Classification, started: float,
+                reply: bytes, spooled: bool = False) -> dict[str, Any]:
+        return {
             "source": event.source, "kind": event.kind, "session": event.session_id,
             "cwd": event.cwd, "command": event.command[:2000], "exit_code": event.exit_code,
             "spooled": spooled, "truncated_chars": event.truncated_chars,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-            "replied": bool(reply), **classified,
+            "replied": bool(reply), **result.to_json(),
         }
-        return reply, record
+
+    async def respond(self, payload: bytes,
+                      env: dict[str, str]) -> tuple[bytes, dict[str, Any] | None]:
+        """The reply for Claude Code and the log record for one event. A recoverable failure
+        is recovered within the budget; results that came later ride on the next event."""
+        parsed = self._parse(payload, env)
+        if parsed is None:
+            return b"", None
+        event, result, started = parsed
+        assert self.recoveries is not None
+        texts = self.recoveries.take_pending(event.session_id)
+        if event.kind == events.FAILURE and result.cls not in SILENT_CLASSES:
+            recovered = await self.recoveries.handle(event, result)
+            texts.append(recovered or diagnosis.render(result, event.command))
+        reply = context_reply(event, texts)
+        return reply, self._record(event, result, started, reply)
 
     def _drain_spool(self) -> None:
         """Events the hook kept while no daemon ran: classified and logged, none lost."""
@@ -301,6 +329,7 @@ class Daemon:
             "patterns": len(base.patterns) if base else 0,
             "pattern_errors": list(base.report.errors) if base else [],
             "generation": self.catalogue.generation if self.catalogue else 0,
+            "recoveries_run": self.recoveries.runs if self.recoveries else 0,
         }
 
 

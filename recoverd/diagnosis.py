@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
 from recoverd.classifier import Classification
 from recoverd.text import shorten
+
+if TYPE_CHECKING:
+    from recoverd.recovery import Plan, Report
 
 PREFIX = "[recoverd]"
 LIMIT = 9_000  # Claude Code inlines additionalContext only under 10,000 characters.
@@ -80,4 +84,72 @@ def render(result: Classification, command: str) -> str:
             step += f" {fix.description}"
         if step:
             lines.append(f"Next step: {step}")
+    return shorten("\n".join(lines), LIMIT)
+
+
+def _lines_without_next_step(result: Classification, command: str) -> list[str]:
+    """The diagnosis, minus the generic next step: a recovery says what happens instead."""
+    fix, result.fix = result.fix, None
+    try:
+        return render(result, command).splitlines()
+    finally:
+        result.fix = fix
+
+
+def _argv(argv: list[str]) -> str:
+    return shlex.join(argv) if argv else ""
+
+
+def render_plan(result: Classification, command: str, plan: Plan) -> str:
+    """A recovery recoverd did not run: why, and the exact command to run instead."""
+    lines = _lines_without_next_step(result, command)
+    lines.append(f"Not run by recoverd: {plan.reason}.".replace("..", "."))
+    fix = plan.fix
+    if fix.argv:
+        lines.append(f"Next step: `{_argv(fix.argv)}`" + (f". {fix.description}"
+                                                          if fix.description else ""))
+    elif fix.description:
+        lines.append(f"Next step: {fix.description}")
+    return shorten("\n".join(lines), LIMIT)
+
+
+def render_in_progress(result: Classification, command: str, plan: Plan) -> str:
+    lines = _lines_without_next_step(result, command)
+    lines.append(f"recoverd is running `{_argv(plan.fix.argv)}` in the background ({plan.reason})."
+                 " Its result will come with your next command; no need to run it yourself.")
+    return shorten("\n".join(lines), LIMIT)
+
+
+def render_breaker(result: Classification, command: str, plan: Plan, failures: int,
+                   first: bool) -> str:
+    lines = _lines_without_next_step(result, command)
+    if first:
+        lines.append(f"recoverd ran `{_argv(plan.fix.argv)}` {failures} times recently and it did "
+                     "not fix this failure, so it stops trying. Fix the cause by hand.")
+    return shorten("\n".join(lines), LIMIT)
+
+
+def render_report(result: Classification, command: str, report: Report) -> str:
+    """What recoverd did: the install, its exit code, and the retried command's result."""
+    plan, install, retried = report.plan, report.install, report.retried
+    lines = _lines_without_next_step(result, command)
+    if install is None:
+        return render_plan(result, command, plan)
+    packages = ", ".join(plan.fix.packages)
+    state = f"exit {install.exit_code}" if install.exit_code is not None else (
+        "timed out" if install.timed_out else install.prompt and f"stopped at the prompt "
+        f"`{install.prompt}`" or install.error or "did not finish")
+    lines.append(f"recoverd ran `{_argv(plan.fix.argv)}` ({plan.reason}): {state}, "
+                 f"{install.seconds:.1f}s" + (f", {install.attempts} attempts"
+                                              if install.attempts > 1 else "") + ".")
+    if not report.healed:
+        lines.append("The install failed; its last lines:\n" + shorten(install.tail(15), 2500))
+        return shorten("\n".join(lines), LIMIT)
+    lines.append(f"Installed: {packages}." if packages else "Installed.")
+    if retried is None:
+        lines.append(f"Not retried ({plan.retry_reason}): run `{command}` again yourself.")
+    else:
+        verdict = "passed" if retried.exit_code == 0 else f"failed again (exit {retried.exit_code})"
+        lines.append(f"Retried `{command}`: {verdict}. Last lines:\n"
+                     + shorten(retried.tail(15), 3000))
     return shorten("\n".join(lines), LIMIT)

@@ -15,10 +15,11 @@ _DIST_NAME = re2.compile(r"\A(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9
 
 @dataclass(frozen=True)
 class DistGuess:
-    dist: str
+    dist: str  # "" for a namespace package: no single distribution provides it
     alternatives: tuple[str, ...] = ()
     note: str = ""
     curated: bool = False
+    namespace: bool = False
 
 
 def canonical(name: str) -> str:
@@ -37,7 +38,8 @@ def _table() -> dict[str, dict[str, object]]:
     except (FileNotFoundError, OSError):
         return {}
     data = tomllib.loads(text)
-    return {k: v for k, v in data.items() if isinstance(v, dict) and "dist" in v}
+    return {k: v for k, v in data.items() if isinstance(v, dict) and ("dist" in v or
+                                                                         v.get("namespace"))}
 
 
 def dist_for(module: str) -> DistGuess | None:
@@ -46,6 +48,13 @@ def dist_for(module: str) -> DistGuess | None:
     parts = module.split(".")
     for end in range(len(parts), 0, -1):
         entry = table.get(".".join(parts[:end]))
+        if entry is not None and entry.get("namespace"):
+            # `google`, `azure`, `zope`…: many distributions share the name and the same-name
+            # one is unrelated (`pip install google` is a search library). Never guess.
+            candidates = entry.get("candidates", [])
+            return DistGuess(dist="", alternatives=tuple(str(c) for c in candidates)
+                             if isinstance(candidates, list) else (), note=str(
+                                 entry.get("note", "")), curated=True, namespace=True)
         if entry is not None:
             alternatives = entry.get("alternatives", [])
             return DistGuess(

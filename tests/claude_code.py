@@ -21,19 +21,26 @@ CLAUDE_CODE_VERSION = "2.1.328"
 BINARY_ENV_VAR = "RECOVERD_CLAUDE_BIN"
 DUMMY_API_KEY = "sk-ant-fake-e2e-key-not-secret"
 _NODE_MODULES = REPO_ROOT / ".cache" / "claude-code" / "node_modules" / "@anthropic-ai"
+# The platform package carries the native binary; the main package's bin/claude.exe is a
+# placeholder script until its postinstall (skipped with --ignore-scripts) swaps it in.
 DEFAULT_BINARY_PATHS: tuple[Path, ...] = (
-    _NODE_MODULES / "claude-code" / "bin" / "claude.exe",
     _NODE_MODULES / "claude-code-linux-x64" / "claude",
+    _NODE_MODULES / "claude-code" / "bin" / "claude.exe",
 )
+_NATIVE_MAGIC = (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
 INSTALL_HINT = (
     f"set {BINARY_ENV_VAR}=/path/to/claude, or run "
-    f"`npm install --prefix .cache/claude-code @anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}` "
+    f"`npm install --prefix .cache/claude-code --ignore-scripts @anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}` "
     "in the repo root"
 )
 
 
 def _is_executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
+    """An executable native binary (not the npm placeholder script)."""
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        return False
+    with open(path, "rb") as handle:
+        return handle.read(4) in _NATIVE_MAGIC
 
 
 def find_claude_binary() -> Path | None:
