@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
+import tomllib
+from importlib import resources
+from typing import Any
 
 import re2
 
@@ -11,6 +15,19 @@ _SEPARATORS = re2.compile(r"\|\||&&|[;|&\n]")
 _ASSIGNMENT = re2.compile(r"\A[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset({"env", "time", "nice", "nohup", "command", "exec", "timeout", "stdbuf"})
 _PYTHON = re2.compile(r"\A(?:.*/)?python(?:\d+(?:\.\d+)?)?\z")
+# How each package manager installs one package; `{python}` is the failed command's python.
+_INSTALL = {
+    "apt": ["apt-get", "install", "-y", "{package}"],
+    "brew": ["brew", "install", "{package}"],
+    "pip": ["{python}", "-m", "pip", "install", "{package}"],
+    "uv": ["uv", "tool", "install", "{package}"],
+    "pipx": ["pipx", "install", "{package}"],
+    "npm": ["npm", "install", "-g", "{package}"],
+    "cargo": ["cargo", "install", "{package}"],
+    "go": ["go", "install", "{package}@latest"],
+}
+# Package-manager front ends whose `run`/`test`/`start` execute a package.json script.
+_SCRIPT_RUNNERS = re2.compile(r"\A(?:npm|pnpm|yarn|bun)\z")
 
 
 def last_segment(command: str) -> str:
@@ -61,3 +78,43 @@ def python_of(command: str) -> str:
         if folder.endswith("bin") and folder:
             return os.path.join(folder, "python")
     return "python3"
+
+
+@functools.cache
+def _table() -> dict[str, Any]:
+    try:
+        text = resources.files("recoverd").joinpath("data/commands.toml").read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return {}
+    return tomllib.loads(text)
+
+
+def install_candidates(name: str, command: str = "") -> list[dict[str, Any]]:
+    """How to install the executable `name`, best first: [{manager, package, argv}]."""
+    entry = _table().get("command", {}).get(os.path.basename(name))
+    if not isinstance(entry, dict):
+        return []
+    python = python_of(command)
+    found = []
+    for manager, package in entry.items():
+        template = _INSTALL.get(manager)
+        if template is None or not isinstance(package, str):
+            continue
+        argv = [w.replace("{package}", package).replace("{python}", python) for w in template]
+        found.append({"manager": manager, "package": package, "argv": argv})
+    return found
+
+
+def npm_package_for_bin(name: str) -> str:
+    """The npm package whose bin is `name` (tsc → typescript); the name itself otherwise."""
+    mapped = _table().get("npm_bin", {}).get(name)
+    return mapped if isinstance(mapped, str) else name
+
+
+def runs_package_script(command: str) -> bool:
+    """`npm test`, `pnpm run build`, `yarn lint`: the shell error comes from a package.json
+    script, so a missing executable is a missing npm package."""
+    tokens = program_words(command)
+    return bool(tokens) and bool(_SCRIPT_RUNNERS.search(os.path.basename(tokens[0]))) and (
+        len(tokens) > 1 and not tokens[1].startswith("-") and tokens[1] not in (
+            "install", "i", "ci", "add", "exec", "dlx", "x"))

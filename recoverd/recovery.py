@@ -102,6 +102,13 @@ def _python_sync(proj: project.Project, decl: project.Declaration, python: str,
     return None
 
 
+def _is_local_package(root: Path, top: str) -> bool:
+    for base in (root, root / "src"):
+        if (base / top / "__init__.py").exists() or (base / f"{top}.py").exists():
+            return True
+    return False
+
+
 def _add_command(python: str, manager: str, dist: str) -> list[str]:
     return {"uv": ["uv", "add", dist], "poetry": ["poetry", "add", dist],
             "pdm": ["pdm", "add", dist], "pipenv": ["pipenv", "install", dist]}.get(
@@ -142,10 +149,14 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
     if not safety.valid_dist(dist):
         return Plan(False, Fix("report"), f"`{dist}` is not a valid distribution name; "
                     "recoverd passes nothing like it to an installer")
-    if target is not None and module.split(".")[0] in target.provided:
-        owner = ", ".join(target.provided[module.split(".")[0]])
-        return Plan(False, Fix("report"), f"`{module.split('.')[0]}` is installed (from {owner})"
-                    f" but has no `{module}`: a version or a typo, not a missing package")
+    if target is not None and top in target.provided:
+        owner = ", ".join(target.provided[top])
+        if module != top:
+            return Plan(False, Fix("report"), f"`{top}` is installed (from {owner}) but has no "
+                        f"`{module}`: a version or a typo, not a missing package")
+        return Plan(False, Fix("report"), f"`{target.interpreter}` already has `{top}` (from "
+                    f"{owner}), so the command ran another interpreter or changed its import "
+                    "path; nothing to install")
     manager = target.manager if target else (proj.python_manager or "venv")
     if target is None or not target.may_install:
         where = interpreter or "no interpreter"
@@ -157,6 +168,15 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
         return Plan(False, fix, f"`{where}` is {why}: recoverd never installs into a system "
                     "interpreter", interpreter=interpreter or "")
     policy = effective_policy(config, proj.root)
+    if _is_local_package(proj.root, top):
+        if (proj.root / "pyproject.toml").exists() or (proj.root / "setup.py").exists():
+            fix = Fix("pip_install_project", argv=[target.interpreter, "-m", "pip", "install",
+                                                   "-e", "."], packages=[], auto=True)
+            return Plan(True, fix, f"`{top}` is this project's own package, which is not "
+                        "installed in its environment", cwd=str(proj.root),
+                        env_key=target.prefix, env=env, interpreter=target.interpreter)
+        return Plan(False, Fix("report"), f"`{top}` is a folder of this project, not a PyPI "
+                    "package: run from the project root or fix the import path")
     if decl is not None:
         argv = _python_sync(proj, decl, target.interpreter, manager, env)
         if argv is None:

@@ -8,8 +8,9 @@ from recoverd import commands
 
 # PEP 508 distribution names (with an optional [extras] part), nothing else.
 _PEP508 = re2.compile(r"\A[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\[[A-Za-z0-9._,-]+\])?\z")
-# npm: optional @scope/, lowercase URL-safe characters, not starting with . or _, ≤ 214 chars.
-_NPM = re2.compile(r"\A(?:@[a-z0-9-~][a-z0-9-._~]*/)?[a-z0-9-~][a-z0-9-._~]*\z")
+# npm: optional @scope/, lowercase URL-safe characters, not starting with . or _, ≤ 214 chars;
+# nor with "-": an installer would read it as an option.
+_NPM = re2.compile(r"\A(?:@[a-z0-9~][a-z0-9-._~]*/)?[a-z0-9~][a-z0-9-._~]*\z")
 NODE_BUILTINS = frozenset(
     """assert async_hooks buffer child_process cluster console constants crypto dgram
     diagnostics_channel dns domain events fs http http2 https inspector module net os path

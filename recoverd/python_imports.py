@@ -1,0 +1,124 @@
+"""What a missing Python module means for the project: which distribution provides it, and
+whether installing that distribution is the fix at all (a local package, a submodule of a
+package that is installed, a dependency the project already declares)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+
+import re2
+
+from recoverd.dists import canonical, dist_for
+from recoverd.locations import is_project_file
+
+_IMPORT_LINE = re2.compile(r"(?m)^\s*(?:E\s+)?(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
+_PY_FRAME = re2.compile(r'(?m)^\s*(?:E\s+)?File "([^"\n]+)", line \d+|^([^\s:]+\.py):\d+: in ')
+_REQUIREMENT_NAME = re2.compile(r"\A\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements/base.txt",
+                      "requirements/dev.txt")
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    module: str  # the dotted name the code imported, when the import line shows it
+    dist: str
+    variant: str = ""  # local_package, submodule_of_installed_package, optional_dependency
+    declared_in: str = ""  # pyproject.toml / requirements.txt when the project lists the dist
+
+
+def dotted_name(subject: str, before: str) -> str:
+    """Python names only the missing top-level package; the import line above it is dotted."""
+    module = subject
+    for found in _IMPORT_LINE.finditer(before[-2000:]):
+        dotted = found.group(1) or found.group(2) or ""
+        if dotted.startswith(module + "."):
+            module = dotted
+    return module
+
+
+def _is_local(top: str, cwd: str) -> bool:
+    if not cwd or not os.path.isdir(cwd):
+        return False
+    for candidate in (os.path.join(cwd, top), os.path.join(cwd, "src", top)):
+        if os.path.isfile(os.path.join(candidate, "__init__.py")) or os.path.isfile(
+                candidate + ".py"):
+            return True
+    return canonical(_project_name(cwd)) == canonical(top)
+
+
+def _pyproject(cwd: str) -> dict[str, object]:
+    try:
+        with open(os.path.join(cwd, "pyproject.toml"), "rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    project = data.get("project")
+    return project if isinstance(project, dict) else {}
+
+
+def _project_name(cwd: str) -> str:
+    name = _pyproject(cwd).get("name") if cwd else None
+    return name if isinstance(name, str) else ""
+
+
+def _names(requirements: object) -> set[str]:
+    names: set[str] = set()
+    if isinstance(requirements, list):
+        for item in requirements:
+            found = _REQUIREMENT_NAME.search(item) if isinstance(item, str) else None
+            if found:
+                names.add(canonical(found.group(1)))
+    return names
+
+
+def declared(dist: str, cwd: str) -> str:
+    """`pyproject.toml` or a requirements file when the project already lists `dist`."""
+    if not cwd or not os.path.isdir(cwd):
+        return ""
+    project = _pyproject(cwd)
+    wanted = canonical(dist)
+    listed = _names(project.get("dependencies"))
+    extras = project.get("optional-dependencies")
+    if isinstance(extras, dict):
+        for group in extras.values():
+            listed |= _names(group)
+    if wanted in listed:
+        return "pyproject.toml"
+    for name in _REQUIREMENT_FILES:
+        try:
+            with open(os.path.join(cwd, name), encoding="utf-8") as handle:
+                lines = [line.split("#", 1)[0] for line in handle]
+        except OSError:
+            continue
+        if wanted in _names(lines):
+            return name
+    return ""
+
+
+def _imported_by_library(before: str, cwd: str) -> bool:
+    """The failing import sits in installed code: the module is some library's dependency."""
+    frames = [m.group(1) or m.group(2) for m in _PY_FRAME.finditer(before[-4000:])]
+    return bool(frames) and not is_project_file(frames[-1], cwd) and (
+        "site-packages" in frames[-1] or "dist-packages" in frames[-1])
+
+
+def facts(subject: str, before: str, cwd: str) -> ModuleFacts:
+    """Everything recoverd can tell about a module Python could not import."""
+    module = dotted_name(subject, before)
+    top = subject.split(".")[0]
+    guess = dist_for(module)
+    dist = guess.dist if guess is not None else top
+    if _is_local(top, cwd):
+        return ModuleFacts(module, dist, "local_package")
+    if "." in subject:
+        # Python printed a dotted name, so the parent package imported fine. Installing is
+        # right only for a namespace package whose part is its own distribution.
+        whole, parent = dist_for(subject), dist_for(top)
+        own = whole is not None and whole.curated and (
+            parent is None or not parent.curated or canonical(parent.dist) != canonical(whole.dist))
+        if not own:
+            return ModuleFacts(module, dist, "submodule_of_installed_package")
+    variant = "optional_dependency" if _imported_by_library(before, cwd) else ""
+    return ModuleFacts(module, dist, variant, declared(dist, cwd))
