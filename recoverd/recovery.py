@@ -206,6 +206,18 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
                 f"packages (install policy `{policy}`).{hint}", interpreter=target.interpreter)
 
 
+def _bin_provider(proj: project.Project, command: str) -> project.Declaration | None:
+    """The declared package that provides a missing npm-script command: one of the same name,
+    or, while node_modules is absent or incomplete, any declaration whose package is missing
+    (its bin arrives with it)."""
+    same = proj.node_declaration(command)
+    if same is not None:
+        return same
+    modules = proj.root / "node_modules"
+    missing = [d for d in proj.node if not (modules / d.name / "package.json").exists()]
+    return missing[0] if missing else None
+
+
 def _node_sync(proj: project.Project) -> list[str]:
     manager = proj.node_manager or "npm"
     if manager == "npm":
@@ -223,6 +235,8 @@ def plan_node(event: Event, result: Classification, config: Config) -> Plan | No
     proj = project.load(event.cwd or ".")
     env = _command_env(event)
     decl = proj.node_declaration(package)
+    if decl is None and result.cls == "missing_command" and proj.node:
+        decl = _bin_provider(proj, package)
     manager = proj.node_manager or "npm"
     if decl is not None:
         argv = _node_sync(proj)
