@@ -1,26 +1,58 @@
-"""Name a failure: one RE2 pass over the output, the best entry, and what its captures mean."""
+"""Name a failure: one RE2 pass over the output, the best entry, and what its captures mean.
+
+The best entry is the applicable one with the highest (priority, start of its last match): the
+last error of a log is usually the one that ended the command. An entry that wants the *first*
+error instead (compilers, whose later errors are often consequences) starts its regex with
+`\\A(?s:.*?)`. A command that exited 0 is judged only by entries whose `exit_codes` list 0.
+
+Named groups a regex may use, and what the classifier makes of them:
+
+    subject          what the error is about (module, package, command, file…); when the
+                     regex has alternatives, `subject_<anything>` groups stand in for it
+    exc              the exception type; fills `{exc}` in the entry's variant
+    message          the tool's own words
+    file line col    where; a file:// URL or absolute path becomes relative to cwd
+    pos              a 0-based character offset in `file` (JSON parsers), read into line/col
+    caret_indent caret   a caret under a source line gives the column…
+    src_indent       …counted from this indent of the printed source line (Python strips
+                     the real indent, so that is read from the file)
+    caret_after      the underlined token the error comes *after* ("missing ) after …")
+    host port url    a network endpoint; becomes the subject (host:port)
+    dist             the distribution the tool itself names as the one to install
+    script           a script whose line endings may be the real cause
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+import urllib.parse
+from dataclasses import dataclass, field
 from typing import Any
 
 import re2
 
-from recoverd import events, fixes
-from recoverd.dists import dist_for
+from recoverd import commands, events, fixes, locations, node_packages, python_imports
+from recoverd.locations import Location
 from recoverd.patterns import Pattern, PatternSet
 from recoverd.text import normalize
 
-_IMPORT_LINE = re2.compile(r"(?m)^\s*(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
+__all__ = ["Classification", "FailingTest", "Location", "classify"]
 
-
-@dataclass(frozen=True)
-class Location:
-    file: str
-    line: int | None = None
-    col: int | None = None
+_HOST_PORT = re2.compile(r"host='([^'\s]+)', port=(\d+)")
+_INDEX_URL = re2.compile(r"(?m)^Looking in indexes: (\S+)")
+_URL = re2.compile(r"\b[a-z][a-z0-9+.-]*://([^/\s'\"`)>]+)")
+_DATA_FILE = {
+    "json": re2.compile(r"([\w./~-]+\.(?:json|jsonc|geojson|ipynb))\b"),
+    "yaml": re2.compile(r"([\w./~-]+\.ya?ml)\b"),
+    "toml": re2.compile(r"([\w./~-]+\.toml)\b"),
+}
+# Classes whose subject is a path: shown relative to cwd like locations.
+_PATH_CLASSES = frozenset({"file_not_found", "permission_denied", "crlf_line_endings"})
+_WHITESPACE = re2.compile(r"\s+")
+_PARENT_SEPARATORS = ("/", " > ", " › ", " ")
+# Classes whose location, when the entry gives none, is the project's frame of the trace.
+_FRAME_CLASSES = frozenset({"runtime_error", "file_not_found", "permission_denied",
+                            "python_import_error"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +75,10 @@ class Classification:
     fix: fixes.Fix | None = None
     message: str = ""
     captures: dict[str, str] = field(default_factory=dict)
+    # Facts for the fix, not part of the JSON: where the project declares the missing
+    # dependency, and whether a missing npm package belongs in devDependencies.
+    declared_in: str = ""
+    dev: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The stable `recoverd classify` shape; empty optional fields are left out."""
@@ -55,7 +91,8 @@ class Classification:
         if self.dist:
             out["dist"] = self.dist
         if self.location is not None:
-            out["location"] = asdict(self.location)
+            loc = self.location
+            out["location"] = {"file": loc.file, "line": loc.line, "col": loc.col}
         if self.failing_tests:
             out["failing_tests"] = [
                 {"id": t.id, "file": t.file, "name": t.name} for t in self.failing_tests
@@ -67,17 +104,12 @@ class Classification:
         return out
 
 
-def classify(event: events.Event, patterns: PatternSet) -> Classification:
-    if event.kind == events.IGNORED:
-        return Classification("no_error", "ignored_event")
-    if event.kind == events.SUCCESS:
-        return Classification("no_error", "exit_zero", fix=fixes.Fix("none"))
-    if event.kind == events.BENIGN:
-        return Classification("benign_nonzero_exit", "claude_code_interpretation",
-                              variant=event.interpretation, fix=fixes.Fix("none"))
-    text = normalize(event.output)
+def _best(patterns: PatternSet, text: str, event: events.Event) -> tuple[Pattern, Any] | None:
+    success = event.kind == events.SUCCESS
     best: tuple[int, int, Pattern, Any] | None = None
     for pattern in patterns.candidates(text):
+        if success and 0 not in pattern.exit_codes:
+            continue
         if not pattern.applies(event.command, event.exit_code):
             continue
         match = pattern.last_match(text) if pattern.compiled is not None else None
@@ -86,83 +118,273 @@ def classify(event: events.Event, patterns: PatternSet) -> Classification:
         rank = (pattern.priority, match.start() if match is not None else -1)
         if best is None or rank > best[:2]:
             best = (rank[0], rank[1], pattern, match)
-    if best is None:
+    return None if best is None else (best[2], best[3])
+
+
+def classify(event: events.Event, patterns: PatternSet) -> Classification:
+    if event.kind == events.IGNORED:
+        return Classification("no_error", "ignored_event")
+    if event.kind == events.BENIGN:
+        return Classification("benign_nonzero_exit", "claude_code_interpretation",
+                              variant=event.interpretation, fix=fixes.Fix("none"))
+    text = normalize(event.output)
+    found = _best(patterns, text, event)
+    if found is None:
+        if event.kind == events.SUCCESS:
+            return Classification("no_error", "exit_zero", fix=fixes.Fix("none"))
         return Classification("unknown", "", fix=fixes.Fix("report"))
-    _, _, pattern, match = best
+    pattern, match = found
     groups = {k: v for k, v in (match.groupdict() if match else {}).items() if v is not None}
     result = Classification(pattern.cls, pattern.id, variant=pattern.variant, captures=groups)
-    result.subject = groups.get("subject", "")
+    exc = groups.get("exc", "")
+    result.variant = result.variant.replace("{exc}", exc)
+    result.subject = _subject(groups) or exc
     result.message = groups.get("message", "").strip()
-    _locate(result, groups, event.cwd)
+    result.dist = groups.get("dist", "")
+    before = text[: match.start()] if match else text
+    _locate(result, groups, event, text, match)
     if pattern.compiled_each is not None:
-        result.failing_tests = _failing_tests(pattern, text)
-    if pattern.cls == "missing_python_module" and result.subject:
-        _python_dist(result, text[: match.start()] if match else "")
+        result.failing_tests = _failing_tests(pattern, text, event.cwd)
+    _refine(result, groups, before, text, event)
     result.fix = fixes.build(pattern.action, result, event)
     return result
 
 
-def _relative(path: str, cwd: str) -> str:
-    if cwd and os.path.isabs(path):
-        try:
-            rel = os.path.relpath(path, cwd)
-        except ValueError:
-            return path
-        return path if rel.startswith("..") else rel
-    return path
+def _subject(groups: dict[str, str]) -> str:
+    """`subject`, or the `subject_…` group of whichever alternative matched (RE2 allows a
+    group name only once)."""
+    for name, value in groups.items():
+        if (name == "subject" or name.startswith("subject_")) and value.strip():
+            return value.strip()
+    return ""
 
 
-def _locate(result: Classification, groups: dict[str, str], cwd: str) -> None:
-    file = groups.get("file")
+# --- where -----------------------------------------------------------------------------
+
+def _column(groups: dict[str, str], path: str, line: int | None) -> int | None:
+    if groups.get("col", "").isdigit():
+        return int(groups["col"])
+    indent = len(groups.get("caret_indent", ""))
+    if "caret_after" in groups:
+        return indent + len(groups["caret_after"]) + 1
+    if "src_indent" in groups:
+        # Python prints the source line stripped of its indent, so add the real one back.
+        real = locations.leading_space(path, line)
+        if "caret" not in groups:
+            return real or None  # `unexpected indent`: the error is where the indent ends
+        return max(1, indent - len(groups["src_indent"]) + 1 + real)
+    return indent + 1 if "caret" in groups else None
+
+
+def _data_file(variant: str, event: events.Event, seen: str) -> str:
+    """The data file a parser complained about when its message names none: named in the
+    command, in the output so far, or in the project's source line that read it."""
+    finder = _DATA_FILE.get(variant)
+    if finder is None:
+        return ""
+    texts = [event.command, seen[-3000:]]
+    frame = locations.first_js_frame(seen, event.cwd) or locations.last_python_frame(
+        seen, event.cwd)
+    if frame is not None:
+        texts.append(locations.source_line(locations.absolute(frame[0], event.cwd),
+                                           frame[1]) or "")
+    for text in texts:
+        names = finder.findall(text)
+        if names:
+            return str(names[-1])
+    return ""
+
+
+def _locate(result: Classification, groups: dict[str, str], event: events.Event, text: str,
+            match: Any) -> None:
+    cwd = event.cwd
+    file = groups.get("file", "")
+    if (not file or file.startswith("<")) and result.cls == "syntax_error" and (
+            "line" in groups or "pos" in groups):
+        file = _data_file(result.variant, event, text[: match.end()] if match else text)
+    if file and not locations.is_project_file(file, cwd) and result.cls in _FRAME_CLASSES:
+        file = ""  # a library's or the runtime's own file: look for the project's frame
+    if not file and result.cls in _FRAME_CLASSES:
+        _frame_location(result, text, match, cwd)
+        return
     if not file:
         return
+    path = locations.absolute(file, cwd)
     line = int(groups["line"]) if groups.get("line", "").isdigit() else None
-    col = int(groups["col"]) if groups.get("col", "").isdigit() else None
-    if col is None and "caret" in groups:
-        # CPython 3.11+ shows no column, only a caret under the source line (indented by 4).
-        col = max(1, len(groups.get("caret_indent", "")) - 3)
-        col += _leading_space(os.path.join(cwd, file) if cwd else file, line)
-    result.location = Location(_relative(file, cwd), line, col)
+    col = _column(groups, path, line)
+    if groups.get("pos", "").isdigit() and col is None:
+        spot = locations.offset_to_line_col(path, int(groups["pos"]))
+        if spot is not None:
+            line, col = spot
+    result.location = Location(locations.relative(file, cwd), line, col)
     if not result.subject:
         result.subject = result.location.file
 
 
-def _leading_space(path: str, line: int | None) -> int:
-    """How far the real source line is indented: Python strips that before printing it."""
-    if line is None:
-        return 0
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, 1):
-                if number == line:
-                    return len(text) - len(text.lstrip(" \t"))
-    except OSError:
-        pass
-    return 0
+def _frame_location(result: Classification, text: str, match: Any, cwd: str) -> None:
+    end = match.end() if match else len(text)
+    frame = locations.last_python_frame(text[:end], cwd)
+    if frame is None and match is not None:
+        js = locations.first_js_frame(text[match.start():], cwd)
+        frame = (js[0], js[1]) if js else None
+    if frame is not None:
+        result.location = Location(locations.relative(frame[0], cwd), frame[1], None)
 
 
-def _failing_tests(pattern: Pattern, text: str) -> list[FailingTest]:
+# --- which tests -------------------------------------------------------------------------
+
+def _test_id(groups: dict[str, str]) -> str:
+    ident = _WHITESPACE.sub(" ", groups.get("id") or groups.get("name") or "").strip()
+    qual, name = groups.get("qual", ""), groups.get("name", "")
+    if qual and name:
+        # unittest: `test_add (test_calc.TestCalc)` before 3.11, `(test_calc.TestCalc.test_add)`
+        # after; the runnable id is the dotted one either way.
+        ident = qual if qual.endswith("." + name) else f"{qual}.{name}"
+    return ident
+
+
+def _short_name(ident: str) -> str:
+    for separator in ("::", " › ", " > "):
+        if separator in ident:
+            return ident.rsplit(separator, 1)[1]
+    return ident
+
+
+def _failing_tests(pattern: Pattern, text: str, cwd: str) -> list[FailingTest]:
     seen: dict[str, FailingTest] = {}
-    for match in pattern.each_matches(text):
+    ref_files: dict[str, str] = {}
+    section = ""
+    for match in pattern.compiled_each.finditer(text):
         groups = {k: (v or "").strip() for k, v in match.groupdict().items()}
-        ident = groups.get("id") or groups.get("name", "")
-        if not ident or ident in seen:
+        if groups.get("section"):
+            section = groups["section"]
+        if groups.get("ref") and groups.get("file"):
+            ref_files.setdefault(groups["ref"], groups["file"])
+        ident = _test_id(groups)
+        if not ident or groups.get("skip") or ident in seen:
             continue
-        file, name = groups.get("file", ""), groups.get("name", "")
-        if "::" in ident and not (file and name):
-            file = file or ident.split("::", 1)[0]
-            name = name or ident.rsplit("::", 1)[1]
-        seen[ident] = FailingTest(ident, file, name or ident, groups.get("message", ""))
-    return list(seen.values())
+        file = groups.get("file") or section
+        if not file and "::" in ident:
+            file = ident.split("::", 1)[0]
+        name = groups.get("name") if not groups.get("qual") else ""
+        seen[ident] = FailingTest(ident, file, name or _short_name(ident),
+                                  groups.get("message", ""))
+    tests = []
+    for ident, test in seen.items():
+        if any(other.startswith(ident + sep) for other in seen for sep in _PARENT_SEPARATORS):
+            continue  # a suite that failed only because a test inside it did
+        file = test.file or ref_files.get(ident, "")
+        tests.append(FailingTest(ident, locations.relative(file, cwd), test.name, test.message))
+    return tests
 
 
-def _python_dist(result: Classification, before: str) -> None:
-    """Python names only the missing top-level package; the import line above it is dotted."""
-    module = result.subject
-    for found in _IMPORT_LINE.finditer(before[-2000:]):
-        dotted = found.group(1) or found.group(2) or ""
-        if dotted.startswith(module + "."):
-            module = dotted
-    guess = dist_for(module)
-    if guess is not None:
-        result.dist = guess.dist
+# --- what it means for this project -----------------------------------------------------------
+
+def _refine(result: Classification, groups: dict[str, str], before: str, text: str,
+            event: events.Event) -> None:
+    if result.cls == "missing_python_module" and result.subject:
+        _python_module(result, before, event)
+    elif result.cls in ("missing_node_module", "missing_local_module") and result.subject:
+        _node_module(result, groups, event)
+    elif result.cls == "network_error" and not result.subject:
+        result.subject = _endpoint(groups, text)
+    elif result.cls == "npm_package_not_found":
+        result.subject = urllib.parse.unquote(result.subject)  # the registry URL encodes scopes
+    if result.cls in _PATH_CLASSES and os.path.isabs(result.subject):
+        result.subject = locations.relative(result.subject, event.cwd)
+    if "script" in groups:
+        _crlf_script(result, groups["script"], event.cwd)
+    if result.cls == "crlf_line_endings" and not result.subject:
+        result.subject = groups.get("script") or commands.script_of(event.command)
+
+
+def _python_module(result: Classification, before: str, event: events.Event) -> None:
+    facts = python_imports.facts(result.subject, before, event.cwd)
+    result.subject = facts.subject
+    result.dist = result.dist or facts.dist
+    result.declared_in = facts.declared_in
+    if facts.variant:
+        result.variant = facts.variant  # what the module is matters more than the wrapper
+    elif commands.runs_under_uv(event.command):
+        result.variant = "uv"
+
+
+def _node_module(result: Classification, groups: dict[str, str], event: events.Event) -> None:
+    """Reduce a specifier to its npm package and see what the project already has."""
+    spec, cwd = result.subject, event.cwd
+    if "manifest" in groups:  # ERR_PACKAGE_PATH_NOT_EXPORTED names the package.json
+        package = node_packages.package_of_manifest_path(groups["manifest"])
+        subpath = spec[2:] if spec.startswith("./") else spec.lstrip(".")
+        result.subject = f"{package}/{subpath}" if subpath else package
+        return
+    if node_packages.is_relative(spec):
+        result.cls = "missing_local_module"
+        if spec.startswith(("/", "file://")):
+            result.subject = _specifier_from_path(spec, groups.get("importer", ""), cwd)
+        return
+    if result.cls == "missing_local_module":
+        return
+    if node_packages.is_builtin(spec):
+        result.variant = "unknown_builtin"
+        return
+    package, subpath = node_packages.split(spec)
+    installed = node_packages.installed_dir(cwd, package)
+    if installed is not None and subpath:
+        result.variant = "subpath_of_installed_package"
+        return
+    result.subject = package
+    declared = node_packages.declared_in(cwd, package)
+    if declared and installed is None:
+        result.variant = "declared_not_installed"
+        result.declared_in = declared
+    result.dev = declared == "devDependencies" or _is_test_context(groups, event.command)
+
+
+def _specifier_from_path(path: str, importer: str, cwd: str) -> str:
+    """ESM prints the resolved absolute path; rebuild the relative specifier from it."""
+    path = path[len("file://"):] if path.startswith("file://") else path
+    base = os.path.dirname(importer) if importer else cwd
+    if not base:
+        return path
+    rel = os.path.relpath(path, base)
+    return rel if rel.startswith("..") else "./" + rel
+
+
+def _is_test_context(groups: dict[str, str], command: str) -> bool:
+    importer = groups.get("importer", "") + " " + command
+    return any(word in importer for word in ("test", "spec", "jest", "vitest", "mocha"))
+
+
+def _endpoint(groups: dict[str, str], text: str) -> str:
+    """host:port (or host) of the server a network error is about."""
+    if groups.get("host"):
+        return groups["host"] + (f":{groups['port']}" if groups.get("port") else "")
+    if groups.get("url"):
+        found = _URL.search(groups["url"])
+        return found.group(1) if found else groups["url"]
+    pairs = _HOST_PORT.findall(text)
+    if pairs:
+        return f"{pairs[-1][0]}:{pairs[-1][1]}"
+    for finder in (_INDEX_URL, _URL):
+        hit = finder.search(text)
+        if hit:
+            url = _URL.search(hit.group(1) if finder is _INDEX_URL else hit.group(0))
+            if url:
+                return str(url.group(1))
+    return ""
+
+
+def _crlf_script(result: Classification, script: str, cwd: str) -> None:
+    """`cannot execute: required file not found` is a CRLF shebang when the script has one."""
+    try:
+        with open(locations.absolute(script, cwd), "rb") as handle:
+            first = handle.readline().decode("utf-8", "replace").rstrip("\n")
+    except OSError:
+        return
+    if first.endswith("\r"):
+        result.cls, result.variant, result.subject = "crlf_line_endings", "shebang", script
+    elif first.startswith("#!") and result.cls == "missing_command":
+        interpreter = first[2:].split()
+        if interpreter:
+            name = os.path.basename(interpreter[0])
+            result.subject = interpreter[1] if name == "env" and len(interpreter) > 1 else name

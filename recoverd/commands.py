@@ -118,3 +118,23 @@ def runs_package_script(command: str) -> bool:
     return bool(tokens) and bool(_SCRIPT_RUNNERS.search(os.path.basename(tokens[0]))) and (
         len(tokens) > 1 and not tokens[1].startswith("-") and tokens[1] not in (
             "install", "i", "ci", "add", "exec", "dlx", "x"))
+
+
+def runs_under_uv(command: str) -> bool:
+    """`uv run …` / `uvx …`: the project's environment is managed by uv."""
+    words = program_words(command)
+    return words[:2] == ["uv", "run"] or (bool(words) and os.path.basename(words[0]) == "uvx")
+
+
+_SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "fish", "source", "."})
+
+
+def script_of(command: str) -> str:
+    """The script a command runs: `bash setup.sh` → setup.sh, `./deploy.sh --prod` → ./deploy.sh."""
+    words = program_words(command)
+    if not words:
+        return ""
+    if os.path.basename(words[0]) in _SHELLS:
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        return rest[0] if rest else ""
+    return words[0] if "/" in words[0] or words[0].endswith(".sh") else ""

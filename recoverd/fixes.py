@@ -1,5 +1,9 @@
 """The fix recoverd proposes for a classification: a kind, and an argv list when one applies.
 
+An entry's `action` is where a fix starts; what the project holds can change it: a Python
+module the project already declares is fixed by installing the project, a package.json
+dependency without node_modules by `npm install`, a module of the project itself by nothing.
+
 `auto` says whether recoverd would run the fix by itself under the current policy. Nothing is
 run automatically yet, so every fix is `auto: false` until the recovery runner decides otherwise.
 """
@@ -7,16 +11,18 @@ run automatically yet, so every fix is `auto: false` until the recovery runner d
 from __future__ import annotations
 
 import difflib
-import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from recoverd import commands
+from recoverd import commands, node_packages, python_imports
 
 if TYPE_CHECKING:
     from recoverd.classifier import Classification
     from recoverd.events import Event
+
+_PROJECT_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
 @dataclass
@@ -45,52 +51,169 @@ class Fix:
         return out
 
 
-def _package_scripts(cwd: str) -> dict[str, str]:
-    try:
-        with open(os.path.join(cwd, "package.json"), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
+def _has_project(cwd: str) -> bool:
+    return bool(cwd) and any(os.path.isfile(os.path.join(cwd, f)) for f in _PROJECT_FILES)
+
+
+def _pip(result: Classification, event: Event) -> Fix:
+    python = commands.python_of(event.command)
+    subject, dist = result.subject, result.dist or result.subject
+    if result.variant == "pytest_fixture_error":
+        plugin = python_imports.fixture_plugin(subject)
+        if plugin is None:
+            return Fix("report", description=f"No installed plugin provides the fixture "
+                                             f"'{subject}'; define it in conftest.py.")
+        dist = plugin
+    if result.variant == "local_package":
+        if _has_project(event.cwd):
+            return Fix("pip_install_project", argv=[python, "-m", "pip", "install", "-e", "."],
+                       description=f"'{subject}' is this project's own package: install the "
+                                   "project in editable mode.")
+        return Fix("report", description=f"'{subject}' is a module of this project, not a PyPI "
+                                         "package: run from the project root or set PYTHONPATH.")
+    if result.variant == "submodule_of_installed_package":
+        parent = subject.rsplit(".", 1)[0]
+        return Fix("report", description=f"'{parent}' is installed but has no '{subject}': the "
+                                         "import or the installed version is wrong.")
+    if result.declared_in == "pyproject.toml" and _has_project(event.cwd):
+        return Fix("pip_install_project", argv=[python, "-m", "pip", "install", "-e", "."],
+                   packages=[dist], description=f"'{dist}' is declared in pyproject.toml: "
+                                                "install the project and its dependencies.")
+    if result.declared_in:
+        return Fix("pip_install_requirements",
+                   argv=[python, "-m", "pip", "install", "-r", result.declared_in],
+                   packages=[dist], description=f"'{dist}' is listed in {result.declared_in}.")
+    if result.variant == "uv":
+        return Fix("uv_add", argv=["uv", "add", dist], packages=[dist])
+    return Fix("pip_install", argv=[python, "-m", "pip", "install", dist], packages=[dist])
+
+
+def _package_manager(command: str, cwd: str) -> str:
+    head = os.path.basename((commands.program_words(command) or ["npm"])[0])
+    if head in ("pnpm", "yarn", "bun"):
+        return head
+    for lockfile, manager in (("pnpm-lock.yaml", "pnpm"), ("yarn.lock", "yarn")):
+        if cwd and os.path.isfile(os.path.join(cwd, lockfile)):
+            return manager
+    return "npm"
+
+
+def _npm(result: Classification, event: Event) -> Fix:
+    subject = result.subject
+    if result.variant in ("subpath_of_installed_package", "unknown_builtin",
+                          "subpath_not_exported"):
+        return Fix("report", description=_NPM_REPORTS[result.variant].format(subject=subject))
+    package = result.dist or subject  # tsc names the @types package to install
+    dev = result.dev or result.variant == "npx_wrong_package" or package.startswith("@types/")
+    if result.cls == "missing_command":  # a bin an npm script runs: its package, for dev
+        package, dev = commands.npm_package_for_bin(subject), True
+        declared = node_packages.declared_in(event.cwd, package)
+        if declared and node_packages.installed_dir(event.cwd, package) is None:
+            result.variant, result.declared_in = "declared_not_installed", declared
+    manager = _package_manager(event.command, event.cwd)
+    if result.variant == "declared_not_installed":
+        return Fix("npm_install_all", argv=[manager, "install"],
+                   description=f"'{package}' is declared in package.json but not installed.")
+    flag = (["--save-dev"] if manager == "npm" else ["-D"]) if dev else []
+    verb = "install" if manager == "npm" else "add"
+    return Fix("npm_install", argv=[manager, verb, *flag, package], packages=[package], dev=dev)
+
+
+_NPM_REPORTS = {
+    "subpath_of_installed_package": "The package is installed but has no file '{subject}': "
+                                    "check the path against the installed version.",
+    "unknown_builtin": "'{subject}' is not a Node.js built-in module: check the name.",
+    "subpath_not_exported": "'{subject}' is not exported by the package: import what its "
+                            "\"exports\" offers.",
+}
 
 
 def _npm_run(result: Classification, event: Event) -> Fix:
-    scripts = _package_scripts(event.cwd) if event.cwd else {}
+    scripts = node_packages.scripts(event.cwd)
     close = difflib.get_close_matches(result.subject, list(scripts), n=1, cutoff=0.5)
     if close:
         runner = commands.program_words(event.command)[:1] or ["npm"]
         return Fix("npm_run", argv=[runner[0], "run", close[0]],
                    description=f"The closest existing script is '{close[0]}'.")
     listed = ", ".join(sorted(scripts)) or "none"
-    return Fix("npm_run", description=f"Scripts in package.json: {listed}.")
+    return Fix("report", description=f"No script '{result.subject}'. Scripts in package.json: "
+                                     f"{listed}.")
 
 
 def _rerun(result: Classification, event: Event) -> Fix:
-    ids = [t.id for t in result.failing_tests]
-    if not ids:
+    tests = result.failing_tests
+    if not tests:
         return Fix("rerun_failed_tests")
-    if result.variant in ("pytest", "pytest_fixture_error", ""):
-        return Fix("rerun_failed_tests", argv=[commands.python_of(event.command), "-m", "pytest",
-                                               *ids])
-    return Fix("rerun_failed_tests")
+    ids = [t.id for t in tests]
+    files = sorted({t.file for t in tests if t.file})
+    python = commands.python_of(event.command)
+    by_runner: dict[str, Callable[[], list[str]]] = {
+        "pytest": lambda: [python, "-m", "pytest", *ids],
+        "pytest_fixture_error": lambda: [python, "-m", "pytest", *ids],
+        "unittest": lambda: [python, "-m", "unittest", *ids],
+        "jest": lambda: ["npx", "jest", *files, "-t", "|".join(t.name for t in tests)],
+        "vitest": lambda: ["npx", "vitest", "run", *files, "-t",
+                           "|".join(t.name for t in tests)],
+        "mocha": lambda: ["npx", "mocha", "--grep", "|".join(ids)],
+        "node_test": lambda: ["node", "--test", "--test-name-pattern",
+                              "|".join(t.name for t in tests), *files],
+        "go_test": lambda: ["go", "test", "-run", "^(" + "|".join(ids) + ")$", "./..."],
+        "cargo_test": lambda: _cargo_test(event.command, ids),
+    }
+    build = by_runner.get(result.variant)
+    return Fix("rerun_failed_tests", argv=build() if build else [])
+
+
+def _cargo_test(command: str, ids: list[str]) -> list[str]:
+    words = commands.program_words(command)
+    base = words if words[:2] == ["cargo", "test"] else ["cargo", "test"]
+    base = [w for w in base if w != "--" and not w.startswith("tests::")]
+    return [*base, *ids] if len(ids) == 1 else [*base, "--", *ids]
+
+
+def _install_command(result: Classification, event: Event) -> Fix:
+    candidates = [{"manager": c["manager"], "argv": c["argv"]}
+                  for c in commands.install_candidates(result.subject, event.command)]
+    if commands.runs_package_script(event.command) and result.cls == "missing_command":
+        return _npm(result, event)
+    description = "" if candidates else f"Install the program that provides `{result.subject}`."
+    return Fix("install_command", candidates=candidates, description=description)
+
+
+def _with_subject(kind: str, argv: Callable[[str], list[str]]) -> Callable[..., Fix]:
+    def build(result: Classification, event: Event) -> Fix:
+        return Fix(kind, argv=argv(result.subject) if result.subject else [])
+    return build
+
+
+def _use_venv(result: Classification, event: Event) -> Fix:
+    return Fix("use_venv", argv=["python3", "-m", "venv", ".venv"],
+               description="Create a virtual environment and install into it "
+                           "(.venv/bin/python -m pip install …).")
+
+
+_BUILDERS: dict[str, Callable[[Classification, Event], Fix]] = {
+    "pip_install": _pip,
+    "npm_install": _npm,
+    "npm_run": _npm_run,
+    "rerun_failed_tests": _rerun,
+    "install_command": _install_command,
+    "chmod_x": _with_subject("chmod_x", lambda s: ["chmod", "+x", s]),
+    "convert_line_endings": _with_subject("convert_line_endings",
+                                          lambda s: ["sed", "-i", "s/\\r$//", s]),
+    "cargo_add": _with_subject("cargo_add", lambda s: ["cargo", "add", s]),
+    "go_get": _with_subject("go_get", lambda s: ["go", "get", s]),
+    "use_venv": _use_venv,
+}
 
 
 def build(kind: str, result: Classification, event: Event) -> Fix:
     """Turn an entry's action into a concrete proposal."""
-    if kind == "pip_install" and result.subject:
-        dist = result.dist or result.subject
-        python = commands.python_of(event.command)
-        return Fix(kind, argv=[python, "-m", "pip", "install", dist], packages=[dist])
-    if kind == "npm_install" and result.subject:
-        return Fix(kind, argv=["npm", "install", result.subject], packages=[result.subject],
-                   dev=False)
-    if kind == "npm_run":
-        return _npm_run(result, event)
-    if kind == "rerun_failed_tests":
-        return _rerun(result, event)
-    if kind == "install_command" and result.subject:
-        return Fix(kind, description=f"Install the program that provides `{result.subject}`.")
-    if kind == "chmod_x" and result.subject:
-        return Fix(kind, argv=["chmod", "+x", result.subject])
-    return Fix(kind)
+    builder = _BUILDERS.get(kind)
+    if builder is not None:
+        fix = builder(result, event)
+    else:
+        fix = Fix(kind)
+    if not fix.description and result.message and fix.kind != "none":
+        fix.description = result.message
+    return fix

@@ -6,6 +6,7 @@ in Claude Code's environment, which holds the user's API key, so secrets can rea
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
@@ -66,6 +67,14 @@ def _redact_processor(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> 
     return event_dict
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Opens every log file 0600: the first one and each one a rollover starts afresh."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def configure(log_file: Path | None, max_bytes: int = 5 << 20, backups: int = 3) -> None:
     """Send events to `log_file` as JSON lines (or to stderr when None), rotated by size."""
     handler: logging.Handler
@@ -73,10 +82,11 @@ def configure(log_file: Path | None, max_bytes: int = 5 << 20, backups: int = 3)
         handler = logging.StreamHandler()
     else:
         log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _PrivateRotatingFileHandler(
             log_file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
         )
         # The log is the user's own; nobody else needs to read what their commands printed.
+        # (A file from before is tightened here; new ones are created 0600 by the handler.)
         if log_file.exists():
             os.chmod(log_file, 0o600)
     handler.setFormatter(logging.Formatter("%(message)s"))

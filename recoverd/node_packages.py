@@ -22,7 +22,9 @@ _DEPENDENCY_KEYS = ("dependencies", "devDependencies", "optionalDependencies",
 
 
 def is_relative(specifier: str) -> bool:
-    return specifier.startswith(("./", "../", "/", "file://")) or specifier in (".", "..")
+    """A path into the project: relative, absolute, or a bundler alias (`@/`, `~/`, `#imports`)."""
+    return specifier.startswith(("./", "../", "/", "file://", "@/", "~/", "#")) or specifier in (
+        ".", "..")
 
 
 def is_builtin(specifier: str) -> bool:

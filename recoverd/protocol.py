@@ -45,7 +45,10 @@ ENV_NAMES = frozenset(
     {
         "PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "CONDA_PREFIX",
         "CONDA_DEFAULT_ENV", "PYENV_VERSION", "CLAUDE_PROJECT_DIR", "CLAUDE_CODE_SESSION_ID",
-        "SHELL", "TMPDIR", "NODE_PATH", "NODE_OPTIONS", "PYTHONPATH",
+        "SHELL", "TMPDIR", "NODE_PATH", "NODE_OPTIONS", "PYTHONPATH", "HTTP_PROXY",
+        "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
+        "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
     }
 )
 ENV_PREFIXES = ("PIP_", "UV_", "NPM_CONFIG_", "npm_config_", "POETRY_", "PDM_", "PIPENV_", "YARN_")

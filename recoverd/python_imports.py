@@ -4,9 +4,11 @@ package that is installed, a dependency the project already declares)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 
 import re2
 
@@ -16,12 +18,15 @@ from recoverd.locations import is_project_file
 _IMPORT_LINE = re2.compile(r"(?m)^\s*(?:E\s+)?(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
 _PY_FRAME = re2.compile(r'(?m)^\s*(?:E\s+)?File "([^"\n]+)", line \d+|^([^\s:]+\.py):\d+: in ')
 _REQUIREMENT_NAME = re2.compile(r"\A\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+# Libraries that name a feature instead of the module it needs (requests: "SOCKS support").
+_FEATURE_MODULES = {"SOCKS": "socks"}
 _REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements/base.txt",
                       "requirements/dev.txt")
 
 
 @dataclass(frozen=True)
 class ModuleFacts:
+    subject: str  # the module as printed, or the module a feature name stands for
     module: str  # the dotted name the code imported, when the import line shows it
     dist: str
     variant: str = ""  # local_package, submodule_of_installed_package, optional_dependency
@@ -106,12 +111,13 @@ def _imported_by_library(before: str, cwd: str) -> bool:
 
 def facts(subject: str, before: str, cwd: str) -> ModuleFacts:
     """Everything recoverd can tell about a module Python could not import."""
+    subject = _FEATURE_MODULES.get(subject, subject)
     module = dotted_name(subject, before)
     top = subject.split(".")[0]
     guess = dist_for(module)
     dist = guess.dist if guess is not None else top
     if _is_local(top, cwd):
-        return ModuleFacts(module, dist, "local_package")
+        return ModuleFacts(subject, module, dist, "local_package")
     if "." in subject:
         # Python printed a dotted name, so the parent package imported fine. Installing is
         # right only for a namespace package whose part is its own distribution.
@@ -119,6 +125,22 @@ def facts(subject: str, before: str, cwd: str) -> ModuleFacts:
         own = whole is not None and whole.curated and (
             parent is None or not parent.curated or canonical(parent.dist) != canonical(whole.dist))
         if not own:
-            return ModuleFacts(module, dist, "submodule_of_installed_package")
+            return ModuleFacts(subject, module, dist, "submodule_of_installed_package")
     variant = "optional_dependency" if _imported_by_library(before, cwd) else ""
-    return ModuleFacts(module, dist, variant, declared(dist, cwd))
+    return ModuleFacts(subject, module, dist, variant, declared(dist, cwd))
+
+
+@functools.cache
+def _fixtures() -> dict[str, str]:
+    try:
+        text = resources.files("recoverd").joinpath("data/pytest_fixtures.toml").read_text(
+            "utf-8")
+    except (FileNotFoundError, OSError):
+        return {}
+    table = tomllib.loads(text).get("fixture", {})
+    return {str(k): str(v) for k, v in table.items()} if isinstance(table, dict) else {}
+
+
+def fixture_plugin(name: str) -> str | None:
+    """The pytest plugin distribution that provides fixture `name` (mocker → pytest-mock)."""
+    return _fixtures().get(name)

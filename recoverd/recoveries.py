@@ -84,6 +84,7 @@ class Recoveries:
             output_tail=install.tail(20) if install else "",
             retried=retried is not None,
             retry_exit_code=retried.exit_code if retried else None,
+            retry_seconds=round(retried.seconds, 3) if retried else None,
             retry_tail=retried.tail(10) if retried else "",
         )
         return report

@@ -7,12 +7,7 @@ answers; the fake Messages API records what Claude Code sends to the model next.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +17,9 @@ import pytest
 from claude_code import ClaudeRun, require_claude_binary, run_claude
 from fake_messages_api import FakeMessagesAPI, bash, system_texts, text, tool_use_id
 
-from recoverd import client, pidfile
+from daemon_fixtures import DaemonFactory, fresh_home
+
+from recoverd import client
 
 REPO = Path(__file__).resolve().parents[2]
 MISSING = "recoverd_e2e_no_such_module"
@@ -48,26 +45,6 @@ class Session:
     home: Path
 
 
-def start_daemon(home: Path) -> int:
-    env = {**os.environ, "RECOVERD_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "recoverd", "start"], env=env, check=True,
-                   capture_output=True, timeout=30)
-    pid = pidfile.read(home / "recoverd.pid")
-    assert pid is not None
-    return pid
-
-
-def stop_daemon(pid: int) -> None:
-    if not pidfile.is_recoverd(pid):
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and pidfile.is_recoverd(pid):
-        time.sleep(0.05)
-    if pidfile.is_recoverd(pid):
-        os.kill(pid, signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     require_claude_binary()
@@ -76,16 +53,17 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     (project / ".claude").mkdir(parents=True)
     claude_home.mkdir()
     (project / ".claude" / "settings.json").write_text(json.dumps(settings_from_example()))
-    home = Path(tempfile.mkdtemp(prefix="rd-e2e-", dir="/tmp"))
-    pid = start_daemon(home)
     turns = [bash(FAILING), bash(SUCCEEDING), text("done")]
-    try:
-        with FakeMessagesAPI(turns) as api:
-            run = run_claude(project, claude_home, api.url, "run the two commands",
-                             extra_env={"RECOVERD_HOME": str(home)}, timeout=120)
-            yield Session(run, api, home)
-    finally:
-        stop_daemon(pid)
+    with fresh_home() as home:
+        factory = DaemonFactory()
+        try:
+            factory(home)
+            with FakeMessagesAPI(turns) as api:
+                run = run_claude(project, claude_home, api.url, "run the two commands",
+                                 extra_env={"RECOVERD_HOME": str(home.root)}, timeout=120)
+                yield Session(run, api, home.root)
+        finally:
+            factory.stop_all()
 
 
 def test_failure_reaches_the_model_as_recoverd_diagnosis(session: Session) -> None:
