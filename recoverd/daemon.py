@@ -278,7 +278,10 @@ class Daemon:
         if event.kind == events.IGNORED:
             return None
         assert self.catalogue is not None
-        return event, classify(event, self.catalogue.for_cwd(event.cwd)), started
+        # Only failures are matched against patterns: skip the project-folder lookup otherwise.
+        patterns = (self.catalogue.for_cwd(event.cwd) if event.kind == events.FAILURE
+                    else self.catalogue.base)
+        return event, classify(event, patterns), started
 
     def _record(self, event: events.Event, result: Classification, started: float,
                 reply: bytes, spooled: bool = False) -> dict[str, Any]:
