@@ -24,6 +24,9 @@ from recoverd.fixes import Fix
 
 POLICY_ORDER = ("declared", "allowlist", "any")
 _FRAME = re2.compile(r'(?m)^\s*File "[^"\n]*", line \d+, in (\S+)')
+# A bin an npm script runs: the catalogue's variant, or the one fixes.py gives it when
+# package.json declares the bin's package but node_modules lacks it.
+NPM_BIN_VARIANTS = ("npm_script_bin", "declared_not_installed")
 
 
 @dataclass
@@ -100,6 +103,21 @@ def _python_sync(proj: project.Project, decl: project.Declaration, python: str,
     if proj.requirement_files:
         return [python, "-m", "pip", "install", "-r", proj.requirement_files[0].name]
     return None
+
+
+def _declared_but_absent(proj: project.Project,
+                         target: pyenv.PythonEnv) -> list[project.Declaration]:
+    """Declared distributions (not optional extras, not lockfile-only) missing from the env."""
+    installed = {canonical(d) for dists in target.provided.values() for d in dists}
+    seen: set[str] = set()
+    absent = []
+    for decl in proj.python:
+        if decl.extra or decl.source.endswith(".lock") or decl.key in seen:
+            continue
+        seen.add(decl.key)
+        if decl.key not in installed:
+            absent.append(decl)
+    return absent
 
 
 def _is_local_package(root: Path, top: str) -> bool:
@@ -190,6 +208,21 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
         return Plan(True, fix, f"`{decl.name}` is declared in {decl.source} but missing from "
                     f"{target.prefix}", cwd=str(proj.root), env_key=target.prefix,
                     env=env, interpreter=target.interpreter)
+    typo = _typo(dist, proj.python) or _typo(module, proj.python)
+    absent = [] if typo or (guess and guess.curated) else _declared_but_absent(proj, target)
+    if absent:
+        # The import name maps to no declared name, but the environment lacks some declared
+        # packages: installing those installs only what the project declares, and one of them
+        # may well provide the module (an import name that differs from its distribution's).
+        argv = _python_sync(proj, absent[0], target.interpreter, manager, env)
+        if argv is not None:
+            names = ", ".join(f"`{d.name}`" for d in absent[:5])
+            kind = "uv_add" if manager == "uv" else ("pip_install_requirements" if "-r" in argv
+                                                     else "pip_install_project")
+            return Plan(True, Fix(kind, argv=argv, packages=[d.name for d in absent], auto=True),
+                        f"the environment lacks packages the project declares ({names}); one of "
+                        f"them may provide `{top}`", cwd=str(proj.root), env_key=target.prefix,
+                        env=env, interpreter=target.interpreter)
     argv = _add_command(python, manager, dist)
     allowed = policy == "any" or (policy == "allowlist" and canonical(dist) in
                                   {canonical(a) for a in config.allowlist})
@@ -199,7 +232,6 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
                     f"`{dist}` is not declared, and the install policy `{policy}` allows it",
                     cwd=str(proj.root), env_key=target.prefix, env=env,
                     interpreter=target.interpreter)
-    typo = _typo(dist, proj.python) or _typo(module, proj.python)
     hint = f" Did you mean `{typo}`, which the project declares?" if typo else ""
     return Plan(False, Fix(kind, argv=argv, packages=[dist]),
                 f"`{dist}` is not declared by the project, and recoverd installs only declared "
@@ -268,7 +300,7 @@ def plan(event: Event, result: Classification, config: Config) -> Plan | None:
     if result.cls == "missing_python_module" and result.subject:
         chosen = plan_python(event, result, config)
     elif result.cls == "missing_node_module" or (result.cls == "missing_command" and
-                                                 result.variant == "npm_script_bin"):
+                                                 result.variant in NPM_BIN_VARIANTS):
         chosen = plan_node(event, result, config)
     else:
         return None

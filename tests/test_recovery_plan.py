@@ -178,3 +178,12 @@ def test_retry_verdicts(command: str, safe: bool) -> None:
 def test_a_script_that_failed_while_importing_may_run_again() -> None:
     assert safety.retry_verdict("python app.py", "missing_python_module", True)[0]
     assert not safety.retry_verdict("python app.py", "missing_python_module", False)[0]
+
+
+def test_unmapped_import_name_syncs_what_the_project_declares(tmp_path: Path, venv: Path) -> None:
+    """`fyaml` maps to nothing known, but the env lacks declared packages: installing those
+    installs only declared things, and one of them may provide the module."""
+    root = project(tmp_path, venv, {"requirements.txt": "Fancy-Yaml\n"})
+    plan = plan_for(python_failure(root, "fyaml"))
+    assert plan is not None and plan.run
+    assert plan.fix.argv[-2:] == ["-r", "requirements.txt"] and "Fancy-Yaml" in plan.reason
