@@ -9,3 +9,7 @@ from pathlib import Path
 TESTS_DIR = Path(__file__).resolve().parent
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
+
+# Fixtures for real daemons and hooks (home, daemon, start_daemon, shared_daemon,
+# no_leaked_threads): see tests/daemon_fixtures.py.
+pytest_plugins = ("daemon_fixtures",)
