@@ -49,8 +49,19 @@ def cmd_start(args: argparse.Namespace, cfg: config.Config) -> int:
     return 0
 
 
-def cmd_stop(args: argparse.Namespace, cfg: config.Config) -> int:
+def _daemon_pid(cfg: config.Config) -> int | None:
+    """The daemon's pid: from the pidfile, or, if that was replaced, from the daemon itself."""
     pid = pidfile.live_pid(cfg.paths.pidfile)
+    if pid is None:
+        status = client.ping(cfg.paths.socket)
+        answered = status.get("pid") if status else None
+        if isinstance(answered, int) and pidfile.is_recoverd(answered):
+            pid = answered
+    return pid
+
+
+def cmd_stop(args: argparse.Namespace, cfg: config.Config) -> int:
+    pid = _daemon_pid(cfg)
     if pid is None:
         stale = cfg.paths.pidfile.exists()
         _emit({"stopped": False, "stale_pidfile": stale}, args.json,
@@ -82,9 +93,14 @@ def cmd_status(args: argparse.Namespace, cfg: config.Config) -> int:
             text += "\npattern errors:\n  " + "\n  ".join(status["pattern_errors"])
         _emit(status, args.json, text)
         return 0
-    stale = pidfile.read(cfg.paths.pidfile)
-    data = {"ok": False, "home": str(cfg.home), "stale_pid": stale}
-    note = f" (stale pidfile names pid {stale})" if stale is not None else ""
+    named = pidfile.read(cfg.paths.pidfile)
+    if named is not None and pidfile.is_recoverd(named):
+        data = {"ok": False, "home": str(cfg.home), "pid": named, "answering": False}
+        _emit(data, args.json, f"recoverd pid {named} runs but does not answer on "
+                               f"{cfg.paths.socket} (stopped or hung); `recoverd restart`")
+        return 1
+    data = {"ok": False, "home": str(cfg.home), "stale_pid": named}
+    note = f" (stale pidfile names pid {named})" if named is not None else ""
     _emit(data, args.json, f"recoverd is not running{note}; start it with `recoverd start`")
     return 1
 

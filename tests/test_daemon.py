@@ -339,3 +339,22 @@ def test_sigterm_leaves_files_that_are_no_longer_ours(home: Home, daemon: Runnin
     assert pidfile.read(home.pidfile) == sleeper.pid
     assert home.sock.exists() and home.sock.stat().st_ino == theirs
     assert sleeper.poll() is None
+
+
+def test_status_tells_a_hung_daemon_from_a_stale_pidfile(home: Home, daemon: RunningDaemon) -> None:
+    os.kill(daemon.pid, signal.SIGSTOP)
+    try:
+        done = home.cli("status", "--json", timeout=30)
+        assert done.returncode == 1
+        data = json.loads(done.stdout)
+        assert data["pid"] == daemon.pid and data["answering"] is False
+    finally:
+        os.kill(daemon.pid, signal.SIGCONT)
+
+
+def test_stop_finds_the_daemon_when_its_pidfile_was_replaced(home: Home,
+                                                             daemon: RunningDaemon) -> None:
+    home.pidfile.write_text("999999\n")
+    done = home.cli("stop", "--json")
+    assert done.returncode == 0 and json.loads(done.stdout) == {"stopped": True, "pid": daemon.pid}
+    assert daemon.wait(10) == 0
