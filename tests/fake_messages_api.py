@@ -30,6 +30,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from loopback import LoopbackServer
+
 DEFAULT_LIFETIME_S = 120.0
 # Sent when the conversation has more tool results than the script has turns, so that a
 # mis-scripted test ends its session instead of looping.
@@ -285,7 +287,7 @@ def _sse_events(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
     yield "message_stop", {"type": "message_stop"}
 
 
-class FakeMessagesAPI:
+class FakeMessagesAPI(LoopbackServer):
     """Scripted Messages API server. Start with ``start()`` or use as a context manager.
 
     ``turns[n]`` answers a request that holds ``n`` tool results. Requests beyond the script get
@@ -300,72 +302,18 @@ class FakeMessagesAPI:
         lifetime_s: float = DEFAULT_LIFETIME_S,
         default_model: str = "claude-fake",
     ) -> None:
+        super().__init__(lifetime_s=lifetime_s)
         self.turns: tuple[Turn, ...] = tuple(turns)
-        self.lifetime_s = lifetime_s
         self.default_model = default_model
-        self._lock = threading.Lock()
         self._recorded: list[RecordedRequest] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._deadline_timer: threading.Timer | None = None
-        self._stopped = threading.Event()
 
-    # Lifecycle
-
-    def start(self) -> FakeMessagesAPI:
-        if self._server is not None:
-            raise RuntimeError("FakeMessagesAPI already started")
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="fake-messages-api",
-            daemon=True,
-        )
-        self._thread.start()
-        # Bounded lifetime: a test that forgets stop() (or hangs) cannot leave a server behind.
-        self._deadline_timer = threading.Timer(self.lifetime_s, self.stop)
-        self._deadline_timer.daemon = True
-        self._deadline_timer.start()
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._stopped.is_set() or self._server is None:
-                return
-            self._stopped.set()
-        if self._deadline_timer is not None:
-            self._deadline_timer.cancel()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped.is_set()
-
-    def __enter__(self) -> FakeMessagesAPI:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeMessagesAPI not started")
-        return int(self._server.server_address[1])
+    def _make_server(self) -> _Server:
+        return _Server(self)
 
     @property
     def url(self) -> str:
         """Base URL for ``ANTHROPIC_BASE_URL``."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
     # Recorded traffic
 

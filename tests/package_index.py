@@ -55,6 +55,8 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import quote, unquote
 
+from loopback import LoopbackServer
+
 DEFAULT_LIFETIME_S = 120.0
 LOCALHOST = "127.0.0.1"
 # Seconds a connection may sit idle before its handler thread gives up (bounds the handler loop).
@@ -417,80 +419,21 @@ def _json_response(status: int, doc: Any) -> _Response:
     return _Response(status, json.dumps(doc).encode("utf-8"), "application/json")
 
 
-class _LocalServer:
+class _LocalServer(LoopbackServer):
     """Lifecycle, request log, fault injection and bounded lifetime shared by the servers."""
 
     name = "local-server"
 
     def __init__(self, *, lifetime_s: float = DEFAULT_LIFETIME_S) -> None:
-        self.lifetime_s = lifetime_s
-        self._lock = threading.Lock()
+        super().__init__(lifetime_s=lifetime_s)
         self._log_entries: list[LoggedRequest] = []
         self._faults_left = 0
         self._fault_mode: FaultMode = "status"
         self._fault_status = 503
         self._fault_match: Callable[[str, str], bool] | None = None
-        self._server: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._deadline_timer: threading.Timer | None = None
-        self._stopped = threading.Event()
 
-    # Lifecycle
-
-    def start(self) -> Self:
-        if self._server is not None:
-            raise RuntimeError(f"{type(self).__name__} already started")
-        self._server = _HTTPServer(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=self.name,
-            daemon=True,
-        )
-        self._thread.start()
-        # Bounded lifetime: a test that forgets stop() (or hangs) cannot leave a server behind.
-        self._deadline_timer = threading.Timer(self.lifetime_s, self.stop)
-        self._deadline_timer.daemon = True
-        self._deadline_timer.start()
-        return self
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._stopped.is_set() or self._server is None:
-                return
-            self._stopped.set()
-        if self._deadline_timer is not None:
-            self._deadline_timer.cancel()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped.is_set()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError(f"{type(self).__name__} not started")
-        return int(self._server.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
-        return f"http://{LOCALHOST}:{self.port}"
+    def _make_server(self) -> _HTTPServer:
+        return _HTTPServer(self)
 
     # Request log
 
