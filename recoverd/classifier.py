@@ -31,36 +31,36 @@ from typing import Any
 
 import re2
 
-from recoverd import commands, events, fixes, locations, node_packages, python_imports
+from recoverd import (
+    commands,
+    endpoints,
+    events,
+    fixes,
+    locations,
+    node_packages,
+    python_imports,
+    test_reports,
+)
 from recoverd.locations import Location
 from recoverd.patterns import Pattern, PatternSet
+from recoverd.test_reports import FailingTest
 from recoverd.text import normalize
 
 __all__ = ["Classification", "FailingTest", "Location", "classify"]
 
-_HOST_PORT = re2.compile(r"host='([^'\s]+)', port=(\d+)")
-_INDEX_URL = re2.compile(r"(?m)^Looking in indexes: (\S+)")
-_URL = re2.compile(r"\b[a-z][a-z0-9+.-]*://([^/\s'\"`)>]+)")
 _DATA_FILE = {
     "json": re2.compile(r"([\w./~-]+\.(?:json|jsonc|geojson|ipynb))\b"),
     "yaml": re2.compile(r"([\w./~-]+\.ya?ml)\b"),
     "toml": re2.compile(r"([\w./~-]+\.toml)\b"),
 }
+# What to propose when the project's files turned a match into another class.
+_ACTIONS = {"crlf_line_endings": "convert_line_endings", "missing_local_module": "report",
+            "missing_command": "install_command"}
 # Classes whose subject is a path: shown relative to cwd like locations.
 _PATH_CLASSES = frozenset({"file_not_found", "permission_denied", "crlf_line_endings"})
-_WHITESPACE = re2.compile(r"\s+")
-_PARENT_SEPARATORS = ("/", " > ", " › ", " ")
 # Classes whose location, when the entry gives none, is the project's frame of the trace.
 _FRAME_CLASSES = frozenset({"runtime_error", "file_not_found", "permission_denied",
                             "python_import_error"})
-
-
-@dataclass(frozen=True)
-class FailingTest:
-    id: str
-    file: str = ""
-    name: str = ""
-    message: str = ""
 
 
 @dataclass
@@ -104,21 +104,36 @@ class Classification:
         return out
 
 
-def _best(patterns: PatternSet, text: str, event: events.Event) -> tuple[Pattern, Any] | None:
+def _best(patterns: PatternSet, texts: list[str], event: events.Event
+          ) -> tuple[Pattern, Any, str] | None:
     success = event.kind == events.SUCCESS
-    best: tuple[int, int, Pattern, Any] | None = None
-    for pattern in patterns.candidates(text):
-        if success and 0 not in pattern.exit_codes:
-            continue
-        if not pattern.applies(event.command, event.exit_code):
-            continue
-        match = pattern.last_match(text) if pattern.compiled is not None else None
-        if pattern.compiled is not None and match is None:
-            continue
-        rank = (pattern.priority, match.start() if match is not None else -1)
-        if best is None or rank > best[:2]:
-            best = (rank[0], rank[1], pattern, match)
-    return None if best is None else (best[2], best[3])
+    best: tuple[int, int, Pattern, Any, str] | None = None
+    for number, text in enumerate(texts):
+        for pattern in patterns.candidates(text):
+            if number and pattern.cls != "crlf_line_endings":
+                continue  # the second text only serves the line-ending entries
+            if success and 0 not in pattern.exit_codes:
+                continue
+            if not pattern.applies(event.command, event.exit_code):
+                continue
+            match = pattern.last_match(text) if pattern.compiled is not None else None
+            if pattern.compiled is not None and match is None:
+                continue
+            rank = (pattern.priority, match.start() if match is not None else -1)
+            if best is None or rank > best[:2]:
+                best = (rank[0], rank[1], pattern, match, text)
+    return None if best is None else (best[2], best[3], best[4])
+
+
+def _texts(output: str) -> list[str]:
+    r"""The output as patterns read it, and, when it has CRLF line ends, a copy that keeps them:
+    a shell message ending in \r (`cd: can't cd to src\r`) is the only trace of a script
+    saved with Windows line endings, and normalising turns it into a plain line end. Doubling
+    the CR first makes normalize's CRLF → LF leave one CR behind."""
+    text = normalize(output)
+    if "\r\n" not in output:
+        return [text]
+    return [text, normalize(output.replace("\r\n", "\r\r\n"))]
 
 
 def classify(event: events.Event, patterns: PatternSet) -> Classification:
@@ -127,13 +142,12 @@ def classify(event: events.Event, patterns: PatternSet) -> Classification:
     if event.kind == events.BENIGN:
         return Classification("benign_nonzero_exit", "claude_code_interpretation",
                               variant=event.interpretation, fix=fixes.Fix("none"))
-    text = normalize(event.output)
-    found = _best(patterns, text, event)
+    found = _best(patterns, _texts(event.output), event)
     if found is None:
         if event.kind == events.SUCCESS:
             return Classification("no_error", "exit_zero", fix=fixes.Fix("none"))
         return Classification("unknown", "", fix=fixes.Fix("report"))
-    pattern, match = found
+    pattern, match, text = found
     groups = {k: v for k, v in (match.groupdict() if match else {}).items() if v is not None}
     result = Classification(pattern.cls, pattern.id, variant=pattern.variant, captures=groups)
     exc = groups.get("exc", "")
@@ -144,9 +158,11 @@ def classify(event: events.Event, patterns: PatternSet) -> Classification:
     before = text[: match.start()] if match else text
     _locate(result, groups, event, text, match)
     if pattern.compiled_each is not None:
-        result.failing_tests = _failing_tests(pattern, text, event.cwd)
-    _refine(result, groups, before, text, event)
-    result.fix = fixes.build(pattern.action, result, event)
+        result.failing_tests = test_reports.failing_tests(pattern, text, event.cwd)
+    span = (match.start(), match.end()) if match else (0, 0)
+    _refine(result, groups, before, text, span, event)
+    action = pattern.action if result.cls == pattern.cls else _ACTIONS.get(result.cls, "report")
+    result.fix = fixes.build(action, result, event)
     return result
 
 
@@ -176,14 +192,14 @@ def _column(groups: dict[str, str], path: str, line: int | None) -> int | None:
     return indent + 1 if "caret" in groups else None
 
 
-def _data_file(variant: str, event: events.Event, seen: str) -> str:
+def _data_file(variant: str, event: events.Event, seen: str, whole: str) -> str:
     """The data file a parser complained about when its message names none: named in the
     command, in the output so far, or in the project's source line that read it."""
     finder = _DATA_FILE.get(variant)
     if finder is None:
         return ""
     texts = [event.command, seen[-3000:]]
-    frame = locations.first_js_frame(seen, event.cwd) or locations.last_python_frame(
+    frame = locations.first_js_frame(whole, event.cwd) or locations.last_python_frame(
         seen, event.cwd)
     if frame is not None:
         texts.append(locations.source_line(locations.absolute(frame[0], event.cwd),
@@ -201,7 +217,7 @@ def _locate(result: Classification, groups: dict[str, str], event: events.Event,
     file = groups.get("file", "")
     if (not file or file.startswith("<")) and result.cls == "syntax_error" and (
             "line" in groups or "pos" in groups):
-        file = _data_file(result.variant, event, text[: match.end()] if match else text)
+        file = _data_file(result.variant, event, text[: match.end()] if match else text, text)
     if file and not locations.is_project_file(file, cwd) and result.cls in _FRAME_CLASSES:
         file = ""  # a library's or the runtime's own file: look for the project's frame
     if not file and result.cls in _FRAME_CLASSES:
@@ -231,63 +247,18 @@ def _frame_location(result: Classification, text: str, match: Any, cwd: str) -> 
         result.location = Location(locations.relative(frame[0], cwd), frame[1], None)
 
 
-# --- which tests -------------------------------------------------------------------------
-
-def _test_id(groups: dict[str, str]) -> str:
-    ident = _WHITESPACE.sub(" ", groups.get("id") or groups.get("name") or "").strip()
-    qual, name = groups.get("qual", ""), groups.get("name", "")
-    if qual and name:
-        # unittest: `test_add (test_calc.TestCalc)` before 3.11, `(test_calc.TestCalc.test_add)`
-        # after; the runnable id is the dotted one either way.
-        ident = qual if qual.endswith("." + name) else f"{qual}.{name}"
-    return ident
-
-
-def _short_name(ident: str) -> str:
-    for separator in ("::", " › ", " > "):
-        if separator in ident:
-            return ident.rsplit(separator, 1)[1]
-    return ident
-
-
-def _failing_tests(pattern: Pattern, text: str, cwd: str) -> list[FailingTest]:
-    seen: dict[str, FailingTest] = {}
-    ref_files: dict[str, str] = {}
-    section = ""
-    for match in pattern.compiled_each.finditer(text):
-        groups = {k: (v or "").strip() for k, v in match.groupdict().items()}
-        if groups.get("section"):
-            section = groups["section"]
-        if groups.get("ref") and groups.get("file"):
-            ref_files.setdefault(groups["ref"], groups["file"])
-        ident = _test_id(groups)
-        if not ident or groups.get("skip") or ident in seen:
-            continue
-        file = groups.get("file") or section
-        if not file and "::" in ident:
-            file = ident.split("::", 1)[0]
-        name = groups.get("name") if not groups.get("qual") else ""
-        seen[ident] = FailingTest(ident, file, name or _short_name(ident),
-                                  groups.get("message", ""))
-    tests = []
-    for ident, test in seen.items():
-        if any(other.startswith(ident + sep) for other in seen for sep in _PARENT_SEPARATORS):
-            continue  # a suite that failed only because a test inside it did
-        file = test.file or ref_files.get(ident, "")
-        tests.append(FailingTest(ident, locations.relative(file, cwd), test.name, test.message))
-    return tests
-
-
 # --- what it means for this project -----------------------------------------------------------
 
 def _refine(result: Classification, groups: dict[str, str], before: str, text: str,
-            event: events.Event) -> None:
+            match_span: tuple[int, int], event: events.Event) -> None:
     if result.cls == "missing_python_module" and result.subject:
-        _python_module(result, before, event)
+        if result.variant != "system_package":  # the OS provides it, not PyPI
+            _python_module(result, before, event)
     elif result.cls in ("missing_node_module", "missing_local_module") and result.subject:
-        _node_module(result, groups, event)
-    elif result.cls == "network_error" and not result.subject:
-        result.subject = _endpoint(groups, text)
+        node_packages.refine(result, groups, event)
+    elif result.cls == "network_error" and not _subject(groups):
+        server = endpoints.endpoint(groups, text, text[match_span[0]:match_span[1]])
+        result.subject = server or result.subject
     elif result.cls == "npm_package_not_found":
         result.subject = urllib.parse.unquote(result.subject)  # the registry URL encodes scopes
     if result.cls in _PATH_CLASSES and os.path.isabs(result.subject):
@@ -309,82 +280,23 @@ def _python_module(result: Classification, before: str, event: events.Event) -> 
         result.variant = "uv"
 
 
-def _node_module(result: Classification, groups: dict[str, str], event: events.Event) -> None:
-    """Reduce a specifier to its npm package and see what the project already has."""
-    spec, cwd = result.subject, event.cwd
-    if "manifest" in groups:  # ERR_PACKAGE_PATH_NOT_EXPORTED names the package.json
-        package = node_packages.package_of_manifest_path(groups["manifest"])
-        subpath = spec[2:] if spec.startswith("./") else spec.lstrip(".")
-        result.subject = f"{package}/{subpath}" if subpath else package
-        return
-    if node_packages.is_relative(spec):
-        result.cls = "missing_local_module"
-        if spec.startswith(("/", "file://")):
-            result.subject = _specifier_from_path(spec, groups.get("importer", ""), cwd)
-        return
-    if result.cls == "missing_local_module":
-        return
-    if node_packages.is_builtin(spec):
-        result.variant = "unknown_builtin"
-        return
-    package, subpath = node_packages.split(spec)
-    installed = node_packages.installed_dir(cwd, package)
-    if installed is not None and subpath:
-        result.variant = "subpath_of_installed_package"
-        return
-    result.subject = package
-    declared = node_packages.declared_in(cwd, package)
-    if declared and installed is None:
-        result.variant = "declared_not_installed"
-        result.declared_in = declared
-    result.dev = declared == "devDependencies" or _is_test_context(groups, event.command)
-
-
-def _specifier_from_path(path: str, importer: str, cwd: str) -> str:
-    """ESM prints the resolved absolute path; rebuild the relative specifier from it."""
-    path = path[len("file://"):] if path.startswith("file://") else path
-    base = os.path.dirname(importer) if importer else cwd
-    if not base:
-        return path
-    rel = os.path.relpath(path, base)
-    return rel if rel.startswith("..") else "./" + rel
-
-
-def _is_test_context(groups: dict[str, str], command: str) -> bool:
-    importer = groups.get("importer", "") + " " + command
-    return any(word in importer for word in ("test", "spec", "jest", "vitest", "mocha"))
-
-
-def _endpoint(groups: dict[str, str], text: str) -> str:
-    """host:port (or host) of the server a network error is about."""
-    if groups.get("host"):
-        return groups["host"] + (f":{groups['port']}" if groups.get("port") else "")
-    if groups.get("url"):
-        found = _URL.search(groups["url"])
-        return found.group(1) if found else groups["url"]
-    pairs = _HOST_PORT.findall(text)
-    if pairs:
-        return f"{pairs[-1][0]}:{pairs[-1][1]}"
-    for finder in (_INDEX_URL, _URL):
-        hit = finder.search(text)
-        if hit:
-            url = _URL.search(hit.group(1) if finder is _INDEX_URL else hit.group(0))
-            if url:
-                return str(url.group(1))
-    return ""
-
-
 def _crlf_script(result: Classification, script: str, cwd: str) -> None:
-    """`cannot execute: required file not found` is a CRLF shebang when the script has one."""
+    """A script the shell could not start. Its first line decides: a shebang ending in `\r`
+    is a CRLF file, any other names the interpreter that is missing. Unread, the entry's own
+    guess stands (bash's `required file not found` is nearly always a CRLF shebang)."""
     try:
         with open(locations.absolute(script, cwd), "rb") as handle:
             first = handle.readline().decode("utf-8", "replace").rstrip("\n")
     except OSError:
         return
     if first.endswith("\r"):
-        result.cls, result.variant, result.subject = "crlf_line_endings", "shebang", script
-    elif first.startswith("#!") and result.cls == "missing_command":
+        if result.cls != "crlf_line_endings":
+            result.variant = "shebang"
+        result.cls, result.subject = "crlf_line_endings", script
+    elif first.startswith("#!") and result.cls in ("missing_command", "file_not_found",
+                                                   "crlf_line_endings"):
         interpreter = first[2:].split()
         if interpreter:
             name = os.path.basename(interpreter[0])
+            result.cls, result.variant = "missing_command", "shebang"
             result.subject = interpreter[1] if name == "env" and len(interpreter) > 1 else name

@@ -58,6 +58,9 @@ def _has_project(cwd: str) -> bool:
 def _pip(result: Classification, event: Event) -> Fix:
     python = commands.python_of(event.command)
     subject, dist = result.subject, result.dist or result.subject
+    if subject in ("pip", "ensurepip"):
+        return Fix("report", description=f"This Python has no pip: `{python} -m ensurepip "
+                                         "--upgrade`, or use a virtual environment.")
     if result.variant == "pytest_fixture_error":
         plugin = python_imports.fixture_plugin(subject)
         if plugin is None:
@@ -100,11 +103,16 @@ def _package_manager(command: str, cwd: str) -> str:
 
 def _npm(result: Classification, event: Event) -> Fix:
     subject = result.subject
+    if result.cls == "missing_local_module":
+        return Fix("report", description=f"'{subject}' is a file of this project that does not "
+                                         "exist: fix the path or create it. Nothing to install.")
     if result.variant in ("subpath_of_installed_package", "unknown_builtin",
                           "subpath_not_exported"):
         return Fix("report", description=_NPM_REPORTS[result.variant].format(subject=subject))
     package = result.dist or subject  # tsc names the @types package to install
-    dev = result.dev or result.variant == "npx_wrong_package" or package.startswith("@types/")
+    # Tools run through npx, and type packages, belong in devDependencies.
+    dev = result.dev or result.variant in ("npx", "npx_wrong_package") or package.startswith(
+        "@types/")
     if result.cls == "missing_command":  # a bin an npm script runs: its package, for dev
         package, dev = commands.npm_package_for_bin(subject), True
         declared = node_packages.declared_in(event.cwd, package)
@@ -140,24 +148,37 @@ def _npm_run(result: Classification, event: Event) -> Fix:
                                      f"{listed}.")
 
 
+# Names become one regex alternation for the runner's filter: regex characters are escaped.
+_REGEX_SPECIALS = str.maketrans({c: "\\" + c for c in "\\^$.|?*+()[]{}"})
+# cargo test flags that take a value, kept with it when the filter is replaced.
+_CARGO_VALUE_FLAGS = frozenset({"-p", "--package", "--features", "-F", "--target", "--bin",
+                                "--test", "--manifest-path", "-j", "--jobs", "--profile"})
+
+
+def _alternation(names: list[str]) -> str:
+    return "|".join(name.translate(_REGEX_SPECIALS) for name in names)
+
+
 def _rerun(result: Classification, event: Event) -> Fix:
     tests = result.failing_tests
     if not tests:
         return Fix("rerun_failed_tests")
     ids = [t.id for t in tests]
+    names = [t.name for t in tests]
     files = sorted({t.file for t in tests if t.file})
     python = commands.python_of(event.command)
+    # go test -run splits its regex at `/` into subtest levels: rerun the top-level tests.
+    go_tops = sorted({i.split("/", 1)[0] for i in ids})
     by_runner: dict[str, Callable[[], list[str]]] = {
         "pytest": lambda: [python, "-m", "pytest", *ids],
         "pytest_fixture_error": lambda: [python, "-m", "pytest", *ids],
         "unittest": lambda: [python, "-m", "unittest", *ids],
-        "jest": lambda: ["npx", "jest", *files, "-t", "|".join(t.name for t in tests)],
-        "vitest": lambda: ["npx", "vitest", "run", *files, "-t",
-                           "|".join(t.name for t in tests)],
-        "mocha": lambda: ["npx", "mocha", "--grep", "|".join(ids)],
-        "node_test": lambda: ["node", "--test", "--test-name-pattern",
-                              "|".join(t.name for t in tests), *files],
-        "go_test": lambda: ["go", "test", "-run", "^(" + "|".join(ids) + ")$", "./..."],
+        "jest": lambda: ["npx", "jest", *files, "-t", _alternation(names)],
+        "vitest": lambda: ["npx", "vitest", "run", *files, "-t", _alternation(names)],
+        "mocha": lambda: ["npx", "mocha", "--grep", _alternation(ids)],
+        "node_test": lambda: ["node", "--test", "--test-name-pattern", _alternation(names),
+                              *files],
+        "go_test": lambda: ["go", "test", "-run", f"^({_alternation(go_tops)})$", "./..."],
         "cargo_test": lambda: _cargo_test(event.command, ids),
     }
     build = by_runner.get(result.variant)
@@ -165,9 +186,16 @@ def _rerun(result: Classification, event: Event) -> Fix:
 
 
 def _cargo_test(command: str, ids: list[str]) -> list[str]:
+    """The same `cargo test` with its flags, filtered to the failing tests."""
     words = commands.program_words(command)
-    base = words if words[:2] == ["cargo", "test"] else ["cargo", "test"]
-    base = [w for w in base if w != "--" and not w.startswith("tests::")]
+    base = ["cargo", "test"]
+    if words[:2] == ["cargo", "test"]:
+        rest = words[2: words.index("--")] if "--" in words else words[2:]
+        keep_next = False
+        for word in rest:
+            if keep_next or word.startswith("-"):
+                base.append(word)
+                keep_next = word in _CARGO_VALUE_FLAGS
     return [*base, *ids] if len(ids) == 1 else [*base, "--", *ids]
 
 

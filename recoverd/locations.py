@@ -24,8 +24,7 @@ class Location:
 
 def relative(path: str, cwd: str) -> str:
     """`path` relative to cwd when it lies inside it; file:// URLs become paths."""
-    if path.startswith("file://"):
-        path = path[len("file://"):]
+    path = path.removeprefix("file://")
     if cwd and os.path.isabs(path):
         try:
             rel = os.path.relpath(path, cwd)
@@ -36,8 +35,7 @@ def relative(path: str, cwd: str) -> str:
 
 
 def absolute(path: str, cwd: str) -> str:
-    if path.startswith("file://"):
-        path = path[len("file://"):]
+    path = path.removeprefix("file://")
     return path if os.path.isabs(path) or not cwd else os.path.join(cwd, path)
 
 
@@ -45,10 +43,9 @@ def is_project_file(path: str, cwd: str) -> bool:
     """A file of the project itself: not installed code, not the runtime's own."""
     if any(marker in path for marker in _NOT_PROJECT):
         return False
-    if path.startswith("<") or path.startswith("["):
+    if path.startswith(("<", "[")):
         return False
-    if path.startswith("file://"):
-        path = path[len("file://"):]
+    path = path.removeprefix("file://")
     if cwd and os.path.isabs(path):
         return not os.path.relpath(path, cwd).startswith("..")
     return True

@@ -1,12 +1,16 @@
 """npm package names from module specifiers, and what the project's package.json and
-node_modules say about them."""
+node_modules say about them: whether a missing module is a package to install at all."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recoverd.classifier import Classification
+    from recoverd.events import Event
 
 # `require('node:module').builtinModules` of Node 22, without the internal `_` ones.
 BUILTINS = frozenset(
@@ -90,3 +94,49 @@ def package_of_manifest_path(path: str) -> str:
     parts = tail.split("/")
     size = 2 if tail.startswith("@") else 1
     return "/".join(parts[:size])
+
+
+def refine(result: Classification, groups: dict[str, str], event: Event) -> None:
+    """Reduce a specifier to its npm package and see what the project already has."""
+    spec, cwd = result.subject, event.cwd
+    if "manifest" in groups:  # ERR_PACKAGE_PATH_NOT_EXPORTED names the package.json
+        package = package_of_manifest_path(groups["manifest"])
+        subpath = spec[2:] if spec.startswith("./") else spec.lstrip(".")
+        result.subject = f"{package}/{subpath}" if subpath else package
+        return
+    if is_relative(spec):
+        result.cls = "missing_local_module"
+        if spec.startswith(("/", "file://")):
+            result.subject = _specifier_from_path(spec, groups.get("importer", ""), cwd)
+        return
+    if result.cls == "missing_local_module":
+        return
+    if is_builtin(spec):
+        result.variant = "unknown_builtin"
+        return
+    package, subpath = split(spec)
+    installed = installed_dir(cwd, package)
+    if installed is not None and subpath:
+        result.variant = "subpath_of_installed_package"
+        return
+    result.subject = package
+    declared = declared_in(cwd, package)
+    if declared and installed is None:
+        result.variant = "declared_not_installed"
+        result.declared_in = declared
+    result.dev = declared == "devDependencies" or _is_test_context(groups, event.command)
+
+
+def _specifier_from_path(path: str, importer: str, cwd: str) -> str:
+    """ESM prints the resolved absolute path; rebuild the relative specifier from it."""
+    path = path.removeprefix("file://")
+    base = os.path.dirname(importer) if importer else cwd
+    if not base:
+        return path
+    rel = os.path.relpath(path, base)
+    return rel if rel.startswith("..") else "./" + rel
+
+
+def _is_test_context(groups: dict[str, str], command: str) -> bool:
+    importer = groups.get("importer", "") + " " + command
+    return any(word in importer for word in ("test", "spec", "jest", "vitest", "mocha"))
