@@ -131,7 +131,7 @@ def _texts(output: str) -> list[str]:
     saved with Windows line endings, and normalising turns it into a plain line end. Doubling
     the CR first makes normalize's CRLF → LF leave one CR behind."""
     text = normalize(output)
-    if "\r\n" not in output:
+    if "\r" not in output or "\r\n" not in output:  # one-character search first: memchr-fast
         return [text]
     return [text, normalize(output.replace("\r\n", "\r\r\n"))]
 

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recoverd import project
+
 if TYPE_CHECKING:
     from recoverd.classifier import Classification
     from recoverd.events import Event
@@ -73,12 +75,10 @@ def manifest(cwd: str) -> dict[str, Any]:
 
 def declared_in(cwd: str, package: str) -> str | None:
     """The package.json section that declares `package` (`devDependencies`…), or None."""
-    data = manifest(cwd)
-    for key in _DEPENDENCY_KEYS:
-        section = data.get(key)
-        if isinstance(section, dict) and package in section:
-            return key
-    return None
+    if not cwd or not os.path.isdir(cwd):
+        return None
+    found = project.load(cwd).node_declaration(package)
+    return found.source.split(":", 1)[1] if found is not None else None
 
 
 def scripts(cwd: str) -> dict[str, str]:

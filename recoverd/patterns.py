@@ -53,6 +53,7 @@ _KEYS = frozenset(
 _ID = re2.compile(r"\A[a-z][a-z0-9_]*\z")
 _GROUP = re2.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>")  # str pattern: used on pattern text
 _OPTIONS = re2.Options()
+TAIL_WINDOW = 64 * 1024  # bytes searched first at the end of a long output
 _OPTIONS.max_mem = 64 << 20
 
 
@@ -132,13 +133,22 @@ class Pattern:
         return True
 
     def last_match(self, text: str) -> Found | None:
-        """The last match in the text: the final error of a log is the one that decided."""
+        """The last match in the text: the final error of a log is the one that decided.
+
+        A long output is searched in its tail first, where the deciding error usually is; RE2
+        still sees the whole text as context there, so `^` and `\\A` keep their meaning (an
+        `\\A`-anchored entry finds nothing in the tail and gets the full search)."""
         if self.compiled is None:
             return None
         data = encoded(text)
         found = None
-        for found in self.compiled.finditer(data):
-            pass
+        if len(data) > 2 * TAIL_WINDOW:
+            start = data.find(b"\n", len(data) - TAIL_WINDOW) + 1
+            for found in self.compiled.finditer(data, start or len(data) - TAIL_WINDOW):
+                pass
+        if found is None:
+            for found in self.compiled.finditer(data):
+                pass
         return None if found is None else Found(found, text, data)
 
     def each_matches(self, text: str) -> list[Found]:

@@ -41,6 +41,15 @@ class Project:
     requirement_files: list[Path] = field(default_factory=list)
     python_manager: str = ""  # uv, poetry, pdm, pipenv, or "" (plain pip)
     node_manager: str = ""  # npm, pnpm, yarn, bun, or "" (no package.json)
+    name: str = ""  # [project].name from pyproject.toml
+
+    def has_local_package(self, top: str) -> bool:
+        """`top` is this project's own code (a package or module at the root or under src/),
+        or the project itself."""
+        for base in (self.root, self.root / "src"):
+            if (base / top / "__init__.py").exists() or (base / f"{top}.py").exists():
+                return True
+        return bool(self.name) and canonical(self.name) == canonical(top)
 
     def python_declaration(self, dist: str) -> Declaration | None:
         key = canonical(dist)
@@ -77,9 +86,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return {}
 
 
-def read_requirements(path: Path, seen: set[Path] | None = None) -> list[Declaration]:
-    """Names in a requirements file, following `-r` includes; options lines are skipped."""
+def read_requirements(path: Path, seen: set[Path] | None = None,
+                      root: Path | None = None) -> list[Declaration]:
+    """Names in a requirements file, following `-r` includes; options lines are skipped.
+    Each declaration's source is the file's path relative to `root` (for `pip install -r`)."""
     seen = set() if seen is None else seen
+    root = path.parent if root is None else root
+    try:
+        source = str(path.relative_to(root))
+    except ValueError:
+        source = str(path)
     if path in seen or not path.is_file():
         return []
     seen.add(path)
@@ -95,13 +111,13 @@ def read_requirements(path: Path, seen: set[Path] | None = None) -> list[Declara
         if line.startswith(("-r ", "--requirement ", "-c ", "--constraint ")):
             include = line.split(None, 1)[1].strip()
             if line.startswith(("-r", "--requirement")):
-                found += read_requirements((path.parent / include).resolve(), seen)
+                found += read_requirements((path.parent / include).resolve(), seen, root)
             continue
         if line.startswith("-"):
             continue  # --find-links, --index-url, -e …: pip honours them when it reads the file
         parsed = _requirement_name(line)
         if parsed:
-            found.append(Declaration(parsed[0], path.name))
+            found.append(Declaration(parsed[0], source))
     return found
 
 
@@ -189,18 +205,55 @@ def _package_json(root: Path) -> tuple[list[Declaration], str]:
     return found, manager
 
 
+_CACHE: dict[Path, tuple[tuple[tuple[str, int], ...], Project]] = {}
+_WATCHED = ("pyproject.toml", "setup.cfg", "Pipfile", "package.json", "uv.lock", "poetry.lock",
+            "pdm.lock", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock",
+            "bun.lockb", "requirements", "src", ".recoverd")
+
+
+def _fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
+    """What load() read, by modification time: the cache is right until one of these changes."""
+    stamps = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return ()
+    for name in sorted(names):
+        if name in _WATCHED or (name.startswith("requirements") and name.endswith(".txt")):
+            try:
+                stamps.append((name, os.stat(root / name).st_mtime_ns))
+            except OSError:
+                continue
+    return (("", os.stat(root).st_mtime_ns), *stamps)
+
+
 def load(cwd: str | Path) -> Project:
+    """The project around cwd; parsed once and reused until its files change."""
     root = find_root(cwd)
+    stamp = _fingerprint(root)
+    cached = _CACHE.get(root)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    project = _read(root)
+    if len(_CACHE) > 256:
+        _CACHE.clear()
+    _CACHE[root] = (stamp, project)
+    return project
+
+
+def _read(root: Path) -> Project:
     python, manager = _pyproject(root)
     files = sorted(root.glob(_REQUIREMENTS_GLOB))
     for path in files:
-        python += read_requirements(path)
+        python += read_requirements(path, root=root)
     python += _setup_cfg(root) + _pipfile(root) + _lock_names(root)
     if not manager and (root / "Pipfile").exists():
         manager = "pipenv"
     node, node_manager = _package_json(root)
+    name = _read_toml(root / "pyproject.toml").get("project", {}).get("name", "")
     return Project(root=root, python=python, node=node, requirement_files=files,
-                   python_manager=manager, node_manager=node_manager)
+                   python_manager=manager, node_manager=node_manager,
+                   name=name if isinstance(name, str) else "")
 
 
 def is_inside(path: Path, folder: Path) -> bool:

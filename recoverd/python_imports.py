@@ -12,16 +12,14 @@ from importlib import resources
 
 import re2
 
+from recoverd import project
 from recoverd.dists import canonical, dist_for
 from recoverd.locations import is_project_file
 
 _IMPORT_LINE = re2.compile(r"(?m)^\s*(?:E\s+)?(?:from\s+([\w.]+)\s+import\b|import\s+([\w.]+))")
 _PY_FRAME = re2.compile(r'(?m)^\s*(?:E\s+)?File "([^"\n]+)", line \d+|^([^\s:]+\.py):\d+: in ')
-_REQUIREMENT_NAME = re2.compile(r"\A\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 # Libraries that name a feature instead of the module it needs (requests: "SOCKS support").
 _FEATURE_MODULES = {"SOCKS": "socks"}
-_REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "requirements/base.txt",
-                      "requirements/dev.txt")
 
 
 @dataclass(frozen=True)
@@ -46,60 +44,18 @@ def dotted_name(subject: str, before: str) -> str:
 def _is_local(top: str, cwd: str) -> bool:
     if not cwd or not os.path.isdir(cwd):
         return False
-    for candidate in (os.path.join(cwd, top), os.path.join(cwd, "src", top)):
-        if os.path.isfile(os.path.join(candidate, "__init__.py")) or os.path.isfile(
-                candidate + ".py"):
-            return True
-    return canonical(_project_name(cwd)) == canonical(top)
-
-
-def _pyproject(cwd: str) -> dict[str, object]:
-    try:
-        with open(os.path.join(cwd, "pyproject.toml"), "rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    project = data.get("project")
-    return project if isinstance(project, dict) else {}
-
-
-def _project_name(cwd: str) -> str:
-    name = _pyproject(cwd).get("name") if cwd else None
-    return name if isinstance(name, str) else ""
-
-
-def _names(requirements: object) -> set[str]:
-    names: set[str] = set()
-    if isinstance(requirements, list):
-        for item in requirements:
-            found = _REQUIREMENT_NAME.search(item) if isinstance(item, str) else None
-            if found:
-                names.add(canonical(found.group(1)))
-    return names
+    return project.load(cwd).has_local_package(top)
 
 
 def declared(dist: str, cwd: str) -> str:
-    """`pyproject.toml` or a requirements file when the project already lists `dist`."""
+    """`pyproject.toml` or the requirements file (relative to the project root) that lists
+    `dist`; "" when the project does not declare it."""
     if not cwd or not os.path.isdir(cwd):
         return ""
-    project = _pyproject(cwd)
-    wanted = canonical(dist)
-    listed = _names(project.get("dependencies"))
-    extras = project.get("optional-dependencies")
-    if isinstance(extras, dict):
-        for group in extras.values():
-            listed |= _names(group)
-    if wanted in listed:
-        return "pyproject.toml"
-    for name in _REQUIREMENT_FILES:
-        try:
-            with open(os.path.join(cwd, name), encoding="utf-8") as handle:
-                lines = [line.split("#", 1)[0] for line in handle]
-        except OSError:
-            continue
-        if wanted in _names(lines):
-            return name
-    return ""
+    found = project.load(cwd).python_declaration(dist)
+    if found is None or found.source.endswith(".lock"):
+        return ""
+    return found.source.split(":", 1)[0]
 
 
 def _imported_by_library(before: str, cwd: str) -> bool:

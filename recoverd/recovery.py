@@ -120,13 +120,6 @@ def _declared_but_absent(proj: project.Project,
     return absent
 
 
-def _is_local_package(root: Path, top: str) -> bool:
-    for base in (root, root / "src"):
-        if (base / top / "__init__.py").exists() or (base / f"{top}.py").exists():
-            return True
-    return False
-
-
 def _add_command(python: str, manager: str, dist: str) -> list[str]:
     return {"uv": ["uv", "add", dist], "poetry": ["poetry", "add", dist],
             "pdm": ["pdm", "add", dist], "pipenv": ["pipenv", "install", dist]}.get(
@@ -186,7 +179,7 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
         return Plan(False, fix, f"`{where}` is {why}: recoverd never installs into a system "
                     "interpreter", interpreter=interpreter or "")
     policy = effective_policy(config, proj.root)
-    if _is_local_package(proj.root, top):
+    if proj.has_local_package(top):
         if (proj.root / "pyproject.toml").exists() or (proj.root / "setup.py").exists():
             fix = Fix("pip_install_project", argv=[target.interpreter, "-m", "pip", "install",
                                                    "-e", "."], packages=[], auto=True)
