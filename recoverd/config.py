@@ -37,6 +37,8 @@ class Config:
     retry: str = "safe"
     recovery_timeout_seconds: float = 600.0
     retry_timeout_seconds: float = 300.0
+    # Re-run only the failing tests once, to tell a flaky test from a real failure.
+    rerun_failed_tests: bool = True
     # Answer package managers' known confirmation prompts (otherwise the run stops there).
     answer_prompts: bool = False
     # The loop breaker: stop repeating a recovery after this many failures within the window.

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recoverd import __version__, diagnosis, events, journal, paths, pidfile, protocol
+from recoverd import __version__, checks, diagnosis, events, journal, paths, pidfile, protocol
 from recoverd.catalogue import Catalogue, Watcher
 from recoverd.classifier import Classification, classify
 from recoverd.config import Config
@@ -47,6 +47,16 @@ def reply_for(event: events.Event, result: Classification) -> bytes:
     if event.kind != events.FAILURE or result.cls in SILENT_CLASSES:
         return b""
     return context_reply(event, [diagnosis.render(result, event.command)])
+
+
+def syntax_text(event: events.Event, result: Classification) -> str:
+    """A syntax error with its lines read from the file, confirmed by the language's checker."""
+    loc = result.location
+    source = ""
+    if loc is not None and loc.line is not None:
+        source = checks.excerpt(Path(event.cwd or ".", loc.file), loc.line, loc.col)
+    return diagnosis.render_syntax(result, event.command, source,
+                                   checks.confirm_syntax(result, event))
 
 
 def context_reply(event: events.Event, texts: list[str]) -> bytes:
@@ -111,7 +121,10 @@ class Daemon:
                              (signal.SIGHUP, "hup")):
             loop.add_signal_handler(signum, self._queue_signal, name)
         self.catalogue = Catalogue(user_dir=self._user_patterns_dir())
-        self.recoveries = Recoveries(self.config, self.log)
+        catalogue = self.catalogue
+        self.recoveries = Recoveries(
+            self.config, self.log,
+            reclassify=lambda event: classify(event, catalogue.for_cwd(event.cwd)))
         sock_path = self.paths.socket
         if len(os.fsencode(sock_path)) > 103:
             raise OSError(f"socket path too long for AF_UNIX: {sock_path}")
@@ -303,7 +316,9 @@ class Daemon:
         event, result, started = parsed
         assert self.recoveries is not None
         texts = self.recoveries.take_pending(event.session_id)
-        if event.kind == events.FAILURE and result.cls not in SILENT_CLASSES:
+        if event.kind == events.FAILURE and result.cls == "syntax_error":
+            texts.append(await asyncio.to_thread(syntax_text, event, result))
+        elif event.kind == events.FAILURE and result.cls not in SILENT_CLASSES:
             recovered = await self.recoveries.handle(event, result)
             texts.append(recovered or diagnosis.render(result, event.command))
         reply = context_reply(event, texts)

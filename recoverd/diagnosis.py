@@ -135,6 +135,25 @@ def render_report(result: Classification, command: str, report: Report) -> str:
     lines = _lines_without_next_step(result, command)
     if install is None:
         return render_plan(result, command, plan)
+    if plan.purpose == "rerun":
+        if install.ok:
+            lines.append(f"recoverd re-ran only the failing tests (`{_argv(plan.fix.argv)}`): "
+                         "they passed. Verdict: flaky (failed once, passed alone); look for "
+                         "order dependence, shared state, timing or randomness.")
+        else:
+            state = "timed out" if install.timed_out else f"exit {install.exit_code}"
+            again = set(report.still_failing or ())
+            flaky = [t.id for t in result.failing_tests if again and t.name not in again]
+            real = [t.id for t in result.failing_tests if t.id not in flaky]
+            lines.append(f"recoverd re-ran only the failing tests (`{_argv(plan.fix.argv)}`): "
+                         f"{state}.")
+            if flaky and real:
+                lines.append("Flaky (passed alone): " + ", ".join(flaky) + ".")
+                lines.append("Real failures (failed again): " + ", ".join(real) + ".")
+            else:
+                lines.append("Verdict: a real failure, they failed again; fix the code or the "
+                             "test.")
+        return shorten("\n".join(lines), LIMIT)
     packages = ", ".join(plan.fix.packages)
     state = f"exit {install.exit_code}" if install.exit_code is not None else (
         "timed out" if install.timed_out else install.prompt and f"stopped at the prompt "
@@ -153,3 +172,23 @@ def render_report(result: Classification, command: str, report: Report) -> str:
         lines.append(f"Retried `{command}`: {verdict}. Last lines:\n"
                      + shorten(retried.tail(15), 3000))
     return shorten("\n".join(lines), LIMIT)
+
+
+def render_syntax(result: Classification, command: str, source: str, check: object) -> str:
+    """The syntax error with the offending lines from the file, and whether the language's own
+    checker still finds it broken (a SyntaxCheck, or None when no checker was at hand)."""
+    lines = render(result, command).splitlines()
+    next_step = [line for line in lines if line.startswith("Next step:")]
+    lines = [line for line in lines if not line.startswith("Next step:")]
+    if source:
+        lines.append(source)
+    checker = getattr(check, "checker", "")
+    if checker:
+        if getattr(check, "still_broken", False):
+            detail = getattr(check, "detail", "")
+            lines.append(f"Confirmed: `{checker}` still reports it" + (f" ({detail})."
+                                                                       if detail else "."))
+        else:
+            lines.append(f"`{checker}` now parses the file: it may already be fixed; run the "
+                         "command again.")
+    return shorten("\n".join(lines + next_step), LIMIT)

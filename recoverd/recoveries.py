@@ -31,8 +31,11 @@ class Breaker:
 
 
 class Recoveries:
-    def __init__(self, config: Config, log: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, config: Config, log: Any, clock: Callable[[], float] = time.time,
+                 reclassify: Callable[[Event], Classification] | None = None) -> None:
         self.config = config
+        # Classifies a re-run's own output, to say which tests failed again.
+        self.reclassify = reclassify
         self.log = log
         self.clock = clock
         self._tasks: dict[Key, asyncio.Task[recovery.Report]] = {}
@@ -76,8 +79,18 @@ class Recoveries:
                           session=event.session_id, reason=plan.reason)
             report = await asyncio.to_thread(recovery.execute, plan, event, self.config)
         install, retried = report.install, report.retried
+        if plan.purpose == "rerun" and install is not None and self.reclassify is not None:
+            if install.ok:
+                report.still_failing = []
+            elif not install.timed_out and not install.error:
+                rerun = Event(command=" ".join(plan.fix.argv), cwd=plan.cwd,
+                              exit_code=install.exit_code, output=install.output,
+                              kind=event.kind, source="generic")
+                # By name: the re-run may spell ids differently (paths relative to its cwd).
+                report.still_failing = [t.name for t in self.reclassify(rerun).failing_tests]
         self.log.info(
-            "recovery.finished", outcome=report.outcome, argv=plan.fix.argv,
+            "recovery.finished", outcome=report.outcome, purpose=plan.purpose,
+            argv=plan.fix.argv,
             exit_code=install.exit_code if install else None,
             seconds=round(install.seconds, 3) if install else None,
             attempts=install.attempts if install else 0,
@@ -86,6 +99,7 @@ class Recoveries:
             retry_exit_code=retried.exit_code if retried else None,
             retry_seconds=round(retried.seconds, 3) if retried else None,
             retry_tail=retried.tail(10) if retried else "",
+            still_failing=report.still_failing,
         )
         return report
 
@@ -134,6 +148,8 @@ class Recoveries:
         if task.cancelled() or task.exception() is not None:
             return
         report = task.result()
+        if report.plan.purpose != "install":
+            return  # a test re-run gives a verdict; it is not a recovery that can fail
         retried_ok = report.retried is None or report.retried.exit_code == 0
         if not (report.healed and retried_ok):
             self._breakers.setdefault(breaker_key, Breaker()).failures.append(self.clock())

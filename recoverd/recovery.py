@@ -15,7 +15,7 @@ from pathlib import Path
 
 import re2
 
-from recoverd import commands, project, pyenv, runner, safety
+from recoverd import checks, commands, project, pyenv, runner, safety
 from recoverd.classifier import Classification
 from recoverd.config import Config
 from recoverd.dists import canonical, dist_for
@@ -40,6 +40,7 @@ class Plan:
     retry_reason: str = ""
     env: dict[str, str] = field(default_factory=dict)
     interpreter: str = ""
+    purpose: str = "install"  # "install", or "rerun": the failing tests once more, alone
 
     @property
     def key(self) -> tuple[str, tuple[str, ...]]:
@@ -52,6 +53,8 @@ class Report:
     install: runner.Outcome | None = None
     retried: runner.Outcome | None = None
     note: str = ""
+    # For a test re-run: the test names that failed again (the others passed alone: flaky).
+    still_failing: list[str] | None = None
 
     @property
     def healed(self) -> bool:
@@ -61,6 +64,8 @@ class Report:
     def outcome(self) -> str:
         if self.install is None:
             return "suggested"
+        if self.plan.purpose == "rerun":
+            return "flaky" if self.healed else "failed_again"
         return "healed" if self.healed else "failed"
 
 
@@ -288,8 +293,29 @@ def plan_node(event: Event, result: Classification, config: Config) -> Plan | No
                 f"declared packages (install policy `{policy}`).{hint}")
 
 
+def plan_rerun(event: Event, result: Classification, config: Config) -> Plan | None:
+    """Run only the failing tests once more: passing alone means flaky, failing means real."""
+    if not config.rerun_failed_tests or result.fix is None or not result.fix.argv:
+        return None
+    argv = checks.rerun_argv(result.fix.argv)
+    env = _command_env(event)
+    program = argv[0]
+    if not (os.path.isabs(program) or "/" in program) and not runner.program_exists(program, env):
+        return None
+    if "/" in program and not os.path.isabs(program):
+        if not os.access(os.path.join(event.cwd, program), os.X_OK):
+            return None
+    count = len(result.failing_tests)
+    fix = Fix("rerun_failed_tests", argv=argv, auto=True)
+    return Plan(True, fix, f"re-running only the {count} failing test{'s' * (count != 1)} once "
+                "to tell a flaky test from a real failure", cwd=event.cwd or ".",
+                env_key=f"rerun:{event.cwd}", env=env, purpose="rerun")
+
+
 def plan(event: Event, result: Classification, config: Config) -> Plan | None:
     """What recoverd would do for this failure; None when it has no recovery for the class."""
+    if result.cls == "test_failure" and result.failing_tests:
+        return plan_rerun(event, result, config)
     if result.cls == "missing_python_module" and result.subject:
         chosen = plan_python(event, result, config)
     elif result.cls == "missing_node_module" or (result.cls == "missing_command" and
@@ -310,6 +336,10 @@ def execute(chosen: Plan, event: Event, config: Config) -> Report:
     """Run the plan's install, then the failed command again when that is safe."""
     report = Report(chosen)
     if not chosen.run:
+        return report
+    if chosen.purpose == "rerun":
+        report.install = runner.run(chosen.fix.argv, chosen.cwd, chosen.env,
+                                    timeout=config.retry_timeout_seconds, attempts=1)
         return report
     report.install = runner.run(chosen.fix.argv, chosen.cwd, chosen.env,
                                 timeout=config.recovery_timeout_seconds,
