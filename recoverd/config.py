@@ -41,6 +41,10 @@ class Config:
     rerun_failed_tests: bool = True
     # Answer package managers' known confirmation prompts (otherwise the run stops there).
     answer_prompts: bool = False
+    # The outcome store: "sqlite" (the default, in the state directory) or "redis" (shared).
+    store_backend: str = "sqlite"
+    redis_url: str = ""
+    store_ttl_days: float = 30.0
     # The loop breaker: stop repeating a recovery after this many failures within the window.
     loop_breaker_failures: int = 2
     loop_breaker_window_seconds: float = 3600.0
@@ -49,9 +53,24 @@ class Config:
     def paths(self) -> paths.StatePaths:
         return paths.StatePaths(self.home)
 
+    def open_store(self) -> Any:
+        """The outcome store this configuration names (SQLite unless Redis is chosen)."""
+        from recoverd import store
+
+        ttl = self.store_ttl_days * 86400
+        if self.store_backend == "redis":
+            from recoverd.redis_store import RedisStore
+
+            if not self.redis_url:
+                raise ConfigError("store_backend = redis needs redis_url")
+            return RedisStore.open(self.redis_url, ttl_seconds=ttl)
+        self.paths.ensure()
+        return store.Store.open(self.paths.store, ttl_seconds=ttl)
+
 
 _ENV_PREFIX = "RECOVERD_"
-_CHOICES = {"install_policy": ("declared", "allowlist", "any"), "retry": ("safe", "always", "never")}
+_CHOICES = {"install_policy": ("declared", "allowlist", "any"),
+            "retry": ("safe", "always", "never"), "store_backend": ("sqlite", "redis")}
 
 
 def _coerce(name: str, value: Any, origin: str) -> Any:

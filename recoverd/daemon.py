@@ -18,11 +18,23 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from recoverd import __version__, checks, diagnosis, events, journal, paths, pidfile, protocol
+from recoverd import (
+    __version__,
+    checks,
+    diagnosis,
+    events,
+    journal,
+    paths,
+    pidfile,
+    protocol,
+    signatures,
+)
 from recoverd.catalogue import Catalogue, Watcher
 from recoverd.classifier import Classification, classify
-from recoverd.config import Config
-from recoverd.recoveries import Recoveries
+from recoverd.config import Config, ConfigError
+from recoverd.project import find_root
+from recoverd.recoveries import Handled, Recoveries, outcome_of
+from recoverd.store import StoreError, action_text, outcome_for, should_attempt
 
 # Classes for which Claude gains nothing from a note: success, harmless exits, unknowns.
 SILENT_CLASSES = frozenset({"no_error", "benign_nonzero_exit", "unknown"})
@@ -78,6 +90,7 @@ class Daemon:
         self.log = journal.get()
         self.catalogue: Catalogue | None = None
         self.recoveries: Recoveries | None = None
+        self.store: Any = None
         self.started = time.time()
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -122,9 +135,11 @@ class Daemon:
             loop.add_signal_handler(signum, self._queue_signal, name)
         self.catalogue = Catalogue(user_dir=self._user_patterns_dir())
         catalogue = self.catalogue
+        self.store = self._open_store()
         self.recoveries = Recoveries(
             self.config, self.log,
-            reclassify=lambda event: classify(event, catalogue.for_cwd(event.cwd)))
+            reclassify=lambda event: classify(event, catalogue.for_cwd(event.cwd)),
+            breaker=self._breaker if self.store is not None else None)
         sock_path = self.paths.socket
         if len(os.fsencode(sock_path)) > 103:
             raise OSError(f"socket path too long for AF_UNIX: {sock_path}")
@@ -151,6 +166,8 @@ class Daemon:
                 watcher.stop()
             for task in list(self._active):
                 task.cancel()
+            if self.store is not None:
+                self.store.close()
             self.log.info("daemon.stopped", pid=os.getpid(), requests=self.requests)
 
     def _user_patterns_dir(self) -> Path:
@@ -315,14 +332,87 @@ class Daemon:
             return b"", None
         event, result, started = parsed
         assert self.recoveries is not None
+        classify_ms = (time.perf_counter() - started) * 1000
         texts = self.recoveries.take_pending(event.session_id)
+        handled: Handled | None = None
         if event.kind == events.FAILURE and result.cls == "syntax_error":
             texts.append(await asyncio.to_thread(syntax_text, event, result))
         elif event.kind == events.FAILURE and result.cls not in SILENT_CLASSES:
-            recovered = await self.recoveries.handle(event, result)
-            texts.append(recovered or diagnosis.render(result, event.command))
+            handled = await self.recoveries.handle(event, result)
+            texts.append(handled.text if handled else diagnosis.render(result, event.command))
+        if event.kind == events.FAILURE:
+            # Recorded before the reply goes out: what Claude was told is in the store.
+            self._remember(event, result, handled, classify_ms)
+        elif event.kind == events.SUCCESS:
+            self._credit(event)
         reply = context_reply(event, texts)
         return reply, self._record(event, result, started, reply)
+
+    # -- the outcome store --------------------------------------------------------------------
+
+    def _open_store(self) -> Any:
+        try:
+            opened = self.config.open_store()
+            purged = opened.purge(time.time())
+        except (StoreError, ConfigError, OSError) as exc:
+            self.log.error("store.unavailable", error=str(exc))
+            return None
+        self.log.info("store.opened", backend=self.config.store_backend, purged=purged)
+        return opened
+
+    def _project_of(self, event: events.Event) -> str:
+        return str(find_root(event.cwd)) if event.cwd else ""
+
+    def _remember(self, event: events.Event, result: Classification, handled: Handled | None,
+                  classify_ms: float) -> None:
+        if self.store is None:
+            return
+        outcome = handled.outcome if handled else "none"
+        try:
+            record_id = self.store.record(outcome_for(
+                event, result, outcome, project=self._project_of(event),
+                classify_ms=round(classify_ms, 3),
+                recovery_ms=handled.recovery_ms if handled else None), time.time())
+        except StoreError as exc:
+            self.log.error("store.write_failed", error=str(exc))
+            return
+        if handled is not None and handled.task is not None:
+            handled.task.add_done_callback(lambda t: self._settle(record_id, t))
+
+    def _settle(self, record_id: int, task: asyncio.Task[Any]) -> None:
+        """A recovery that outlasted the budget: its in_progress record gets the outcome."""
+        outcome = "failed" if task.cancelled() or task.exception() else outcome_of(task.result())
+        ms = None if outcome == "failed" else task.result().install and round(
+            task.result().install.seconds * 1000, 3)
+        try:
+            self.store.finish(record_id, outcome, time.time(), ms)
+        except StoreError as exc:
+            self.log.error("store.write_failed", error=str(exc))
+
+    def _credit(self, event: events.Event) -> None:
+        """A later success of a command that failed: its last failure counts as healed."""
+        if self.store is None or not event.command:
+            return
+        try:
+            credited = self.store.credit(self._project_of(event), event.command, time.time(),
+                                         within=self.config.loop_breaker_window_seconds)
+        except StoreError as exc:
+            self.log.error("store.write_failed", error=str(exc))
+            return
+        if credited is not None:
+            self.log.info("store.credited", record=credited, command=event.command[:200])
+
+    def _breaker(self, plan: Any, result: Classification, event: events.Event) -> tuple[bool, int]:
+        sig = signatures.signature(result.cls, result.pattern, event.output).id
+        try:
+            attempt = should_attempt(
+                self.store, self._project_of(event), sig, action_text(plan.fix.kind, plan.fix.argv),
+                time.time(), max_failures=self.config.loop_breaker_failures,
+                window_seconds=self.config.loop_breaker_window_seconds)
+        except StoreError as exc:
+            self.log.error("store.read_failed", error=str(exc))
+            return True, 0
+        return attempt.allowed, attempt.failures
 
     def _drain_spool(self) -> None:
         """Events the hook kept while no daemon ran: classified and logged, none lost."""

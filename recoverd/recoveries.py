@@ -23,16 +23,30 @@ Key = tuple[str, tuple[str, ...]]
 
 
 @dataclass
-class Breaker:
-    """Failures of one recovery for one failure in one project, within a time window."""
+class Handled:
+    """What a failure got: the text for Claude and the outcome for the store."""
 
-    failures: list[float] = field(default_factory=list)
-    told: bool = False
+    text: str
+    outcome: str  # healed, failed, suggested, skipped, in_progress, none
+    recovery_ms: float | None = None
+    task: asyncio.Task[recovery.Report] | None = None  # still running when outcome is in_progress
+
+
+def outcome_of(report: recovery.Report) -> str:
+    """The store's word for a finished report (a test re-run gives a verdict, not a heal)."""
+    if report.plan.purpose == "rerun":
+        return "none"
+    return report.outcome
+
+
+# Decides whether a recovery may run again for this failure: (allowed, failures so far).
+Breaker = Callable[[recovery.Plan, Classification, Event], tuple[bool, int]]
 
 
 class Recoveries:
     def __init__(self, config: Config, log: Any, clock: Callable[[], float] = time.time,
-                 reclassify: Callable[[Event], Classification] | None = None) -> None:
+                 reclassify: Callable[[Event], Classification] | None = None,
+                 breaker: Breaker | None = None) -> None:
         self.config = config
         # Classifies a re-run's own output, to say which tests failed again.
         self.reclassify = reclassify
@@ -41,7 +55,9 @@ class Recoveries:
         self._tasks: dict[Key, asyncio.Task[recovery.Report]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._pending: dict[str, list[str]] = {}
-        self._breakers: dict[tuple[str, ...], Breaker] = {}
+        # The loop breaker reads the store; this only remembers whom it already told.
+        self.breaker = breaker
+        self._told: set[tuple[str, ...]] = set()
         self.runs = 0  # installs actually started (tests count them)
 
     # -- results for sessions that stopped waiting -----------------------------------------
@@ -52,22 +68,6 @@ class Recoveries:
     def _leave_for(self, session: str, text: str) -> None:
         if session:
             self._pending.setdefault(session, []).append(text)
-
-    # -- the loop breaker --------------------------------------------------------------------
-
-    def _breaker_key(self, plan: recovery.Plan, result: Classification) -> tuple[str, ...]:
-        return (plan.cwd, result.cls, result.subject, *plan.fix.argv)
-
-    def _tripped(self, key: tuple[str, ...]) -> Breaker | None:
-        breaker = self._breakers.get(key)
-        if breaker is None:
-            return None
-        horizon = self.clock() - self.config.loop_breaker_window_seconds
-        breaker.failures = [t for t in breaker.failures if t >= horizon]
-        if len(breaker.failures) >= self.config.loop_breaker_failures:
-            return breaker
-        breaker.told = False
-        return None
 
     # -- running ----------------------------------------------------------------------------
 
@@ -103,8 +103,8 @@ class Recoveries:
         )
         return report
 
-    async def handle(self, event: Event, result: Classification) -> str | None:
-        """The recovery text for Claude, or None when recoverd has no recovery for this."""
+    async def handle(self, event: Event, result: Classification) -> Handled | None:
+        """The recovery for a failure, or None when recoverd has none for this class."""
         plan = await asyncio.to_thread(recovery.plan, event, result, self.config)
         if plan is None:
             return None
@@ -112,44 +112,44 @@ class Recoveries:
         if not plan.run:
             self.log.info("recovery.suggested", argv=plan.fix.argv, reason=plan.reason,
                           session=event.session_id)
-            return diagnosis.render_plan(result, event.command, plan)
-        breaker_key = self._breaker_key(plan, result)
-        breaker = self._tripped(breaker_key)
-        if breaker is not None:
-            first = not breaker.told
-            breaker.told = True
+            return Handled(diagnosis.render_plan(result, event.command, plan), "suggested")
+        told_key = (plan.cwd, result.cls, result.subject, *plan.fix.argv)
+        allowed, failures = (self.breaker(plan, result, event) if self.breaker and
+                             plan.purpose == "install" else (True, 0))
+        if not allowed:
+            first = told_key not in self._told
+            self._told.add(told_key)
             self.log.info("recovery.skipped", reason="loop_breaker", argv=plan.fix.argv,
-                          failures=len(breaker.failures), told=first)
-            return diagnosis.render_breaker(result, event.command, plan, len(breaker.failures),
-                                            first)
+                          failures=failures, told=first)
+            return Handled(diagnosis.render_breaker(result, event.command, plan, failures, first),
+                           "skipped")
+        self._told.discard(told_key)
         key = plan.key
         task = self._tasks.get(key)
         if task is None or task.done():
             task = asyncio.create_task(self._run(plan, event))
             self._tasks[key] = task
-            task.add_done_callback(lambda t, k=key: self._finished(k, t, breaker_key))
+            task.add_done_callback(lambda t, k=key: self._finished(k, t))
         else:
             self.log.info("recovery.coalesced", argv=plan.fix.argv, session=event.session_id)
         done, _ = await asyncio.wait({task}, timeout=self.config.budget_seconds)
         if task in done:
-            return diagnosis.render_report(result, event.command, task.result())
+            report = task.result()
+            return Handled(diagnosis.render_report(result, event.command, report),
+                           outcome_of(report), _ms(report))
         self.log.info("recovery.in_progress", argv=plan.fix.argv, session=event.session_id,
                       budget_seconds=self.config.budget_seconds)
         task.add_done_callback(lambda t: self._leave_for(
             event.session_id, diagnosis.render_report(result, event.command, t.result())
             if not t.cancelled() and t.exception() is None else
             "[recoverd] The background recovery did not finish."))
-        return diagnosis.render_in_progress(result, event.command, plan)
+        return Handled(diagnosis.render_in_progress(result, event.command, plan), "in_progress",
+                       task=task)
 
-    def _finished(self, key: Key, task: asyncio.Task[recovery.Report],
-                  breaker_key: tuple[str, ...]) -> None:
+    def _finished(self, key: Key, task: asyncio.Task[recovery.Report]) -> None:
         if self._tasks.get(key) is task:
             del self._tasks[key]
-        if task.cancelled() or task.exception() is not None:
-            return
-        report = task.result()
-        if report.plan.purpose != "install":
-            return  # a test re-run gives a verdict; it is not a recovery that can fail
-        retried_ok = report.retried is None or report.retried.exit_code == 0
-        if not (report.healed and retried_ok):
-            self._breakers.setdefault(breaker_key, Breaker()).failures.append(self.clock())
+
+
+def _ms(report: recovery.Report) -> float | None:
+    return round(report.install.seconds * 1000, 3) if report.install else None
