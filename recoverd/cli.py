@@ -12,7 +12,16 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from recoverd import __version__, client, config, journal, logview, paths, pidfile
+from recoverd import (
+    __version__,
+    client,
+    config,
+    journal,
+    logview,
+    paths,
+    pidfile,
+    store_cli,
+)
 from recoverd.catalogue import Catalogue, project_patterns_dir
 
 
@@ -202,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", help="a .toml file or a folder of them")
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(handler=cmd_patterns_check)
+    store_cli.register(sub, psub)
     log = add("log", cmd_log, "print the recovery log for people", json_flag=False)
     log.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
     log.add_argument("--json", action="store_true", help="print the raw JSON lines (for jq)")
@@ -216,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = config.load()
         handler: Handler = args.handler
         return handler(args, cfg)
-    except (UserError, config.ConfigError) as exc:
+    except (UserError, config.ConfigError, store_cli.CommandError) as exc:
         print(f"recoverd: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
