@@ -173,6 +173,15 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
         return Plan(False, Fix("report"), f"`{target.interpreter}` already has `{top}` (from "
                     f"{owner}), so the command ran another interpreter or changed its import "
                     "path; nothing to install")
+    if target is not None and guess is not None and not guess.curated and decl is None:
+        installed = difflib.get_close_matches(top, list(target.provided), n=1, cutoff=0.8)
+        if installed:
+            # `reqeusts` next to an installed `requests`: a typo, and installing the misspelt
+            # name is how typosquatted packages get in.
+            return Plan(False, Fix("report", description=f"Fix the import: `{installed[0]}`."),
+                        f"`{top}` looks like a typo of `{installed[0]}`, which is installed; "
+                        "recoverd suggests no install for a misspelt name",
+                        interpreter=target.interpreter)
     manager = target.manager if target else (proj.python_manager or "venv")
     if target is None or not target.may_install:
         where = interpreter or "no interpreter"

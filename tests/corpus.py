@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cases"
+# The project's own cases, captured by tests/capture/capture.py in the same format.
+OWN_CASES_DIR = Path(__file__).resolve().parent / "cases"
 
 # Claude Code's cut (claude-code-hooks.md §2.3): a 30,000-character capture window, then the
 # `error` string is cut to head and tail around a marker when it is over 10,000 characters.
@@ -21,8 +23,8 @@ ERROR_LIMIT = 10_000
 ERROR_KEEP = 5_000
 
 
-def load_cases() -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(CASES_DIR.glob("*.json"))]
+def load_cases(folder: Path = CASES_DIR) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
 
 
 def error_text(exit_code: int, output: str) -> str:

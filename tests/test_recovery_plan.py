@@ -187,3 +187,20 @@ def test_unmapped_import_name_syncs_what_the_project_declares(tmp_path: Path, ve
     plan = plan_for(python_failure(root, "fyaml"))
     assert plan is not None and plan.run
     assert plan.fix.argv[-2:] == ["-r", "requirements.txt"] and "Fancy-Yaml" in plan.reason
+
+
+def test_misspelt_name_of_an_installed_module_is_never_installed(tmp_path: Path) -> None:
+    """`import reqeusts` next to an installed `requests`: report the typo, suggest no install."""
+    venv = tmp_path / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    (site / "requests").mkdir()
+    (site / "requests" / "__init__.py").write_text("")
+    meta = site / "requests-2.0.dist-info"
+    meta.mkdir()
+    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: requests\nVersion: 2.0\n")
+    (meta / "top_level.txt").write_text("requests\n")
+    (meta / "RECORD").write_text("requests/__init__.py,,\n")
+    plan = plan_for(python_failure(tmp_path, "reqeusts"))
+    assert plan is not None and not plan.run and plan.fix.kind == "report"
+    assert "typo of `requests`" in plan.reason and "reqeusts" not in plan.fix.argv
