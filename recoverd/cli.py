@@ -20,6 +20,8 @@ from recoverd import (
     logview,
     paths,
     pidfile,
+    selfheal_cli,
+    setup_cli,
     store_cli,
 )
 from recoverd.catalogue import Catalogue, project_patterns_dir
@@ -215,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     log = add("log", cmd_log, "print the recovery log for people", json_flag=False)
     log.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
     log.add_argument("--json", action="store_true", help="print the raw JSON lines (for jq)")
+    setup_cli.register(sub)
+    selfheal_cli.register(sub)
     return parser
 
 

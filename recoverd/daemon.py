@@ -154,6 +154,12 @@ class Daemon:
         st = sock_path.lstat()
         self._socket_id = (st.st_dev, st.st_ino)
         pidfile.write(self.paths.pidfile, os.getpid())
+        try:  # a plugin's hook (a bare python3) starts the daemon with this interpreter
+            from recoverd.install import record_interpreter
+
+            record_interpreter(self.paths.root)
+        except OSError as exc:
+            self.log.warning("daemon.interpreter_not_recorded", error=str(exc))
         watcher = self._start_watcher()
         self.log.info("daemon.started", pid=os.getpid(), version=__version__,
                       socket=str(sock_path), patterns=len(self.catalogue.base.patterns))
