@@ -164,7 +164,13 @@ def cmd_patterns_check(args: argparse.Namespace, cfg: config.Config) -> int:
 
 
 def cmd_log(args: argparse.Namespace, cfg: config.Config) -> int:
-    return logview.show(cfg.paths.log, follow=args.follow, raw=args.json)
+    since = ""
+    if args.since:
+        moment = store_cli._since(args.since, time.time())
+        since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) if moment else ""
+    keep = logview.Filter(cls=args.cls or "", since=since, event=args.event or "",
+                          project=os.path.abspath(args.project) if args.project else "")
+    return logview.show(cfg.paths.log, follow=args.follow, raw=args.json, keep=keep)
 
 
 Handler = Callable[[argparse.Namespace, config.Config], int]
@@ -214,9 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(handler=cmd_patterns_check)
     store_cli.register(sub, psub)
-    log = add("log", cmd_log, "print the recovery log for people", json_flag=False)
+    log = add("log", cmd_log, "print the recovery log for people (coloured on a terminal)",
+              json_flag=False)
     log.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
     log.add_argument("--json", action="store_true", help="print the raw JSON lines (for jq)")
+    log.add_argument("--class", dest="cls", metavar="CLASS", help="only events of this class")
+    log.add_argument("--project", metavar="DIR", help="only events in this project folder")
+    log.add_argument("--since", help="only since: 7d, 12h, 30m or an ISO date")
+    log.add_argument("--event", help="only this event name or dotted prefix (recovery.)")
     setup_cli.register(sub)
     selfheal_cli.register(sub)
     return parser

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -70,7 +71,40 @@ def _follow(log: Path) -> Iterator[str]:
         time.sleep(0.2)
 
 
-def show(log: Path, follow: bool = False, raw: bool = False) -> int:
+@dataclass(frozen=True)
+class Filter:
+    """Which log lines to show: by class, by project folder, since a time, by event name."""
+
+    cls: str = ""
+    project: str = ""
+    since: str = ""  # ISO time; log timestamps are ISO, so strings compare in order
+    event: str = ""  # a name or a dotted prefix (`recovery.`)
+
+    def keeps(self, line: str) -> bool:
+        if not (self.cls or self.project or self.since or self.event):
+            return True
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return False
+        if not isinstance(record, dict):
+            return False
+        if self.cls and record.get("class") != self.cls:
+            return False
+        if self.event and not str(record.get("event", "")).startswith(self.event):
+            return False
+        if self.since and str(record.get("timestamp", "")) < self.since:
+            return False
+        if self.project:
+            where = str(record.get("cwd") or record.get("root") or "")
+            if where != self.project and not where.startswith(self.project.rstrip("/") + "/"):
+                return False
+        return True
+
+
+def show(log: Path, follow: bool = False, raw: bool = False,
+         keep: Filter | None = None) -> int:
+    keep = keep or Filter()
     color = sys.stdout.isatty() and not raw
     console = None
     if color:
@@ -79,6 +113,8 @@ def show(log: Path, follow: bool = False, raw: bool = False) -> int:
         console = Console(highlight=False, soft_wrap=True)
 
     def out(line: str) -> None:
+        if not keep.keeps(line):
+            return
         if raw:
             sys.stdout.write(line if line.endswith("\n") else line + "\n")
         elif console is not None:

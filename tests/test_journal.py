@@ -92,3 +92,27 @@ def test_log_view_prints_oldest_first_and_passes_json(tmp_path: Path,
     people = capsys.readouterr().out.splitlines()
     assert people[-1].split()[2:4] == ["info", "event.classified"]
     assert people[-1].endswith("n=11")
+
+
+def test_log_view_filters_by_class_project_event_and_time(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "recoverd.log"
+    lines = [
+        {"event": "event.classified", "class": "syntax_error", "cwd": "/p/a",
+         "timestamp": "2026-11-20T10:00:00Z"},
+        {"event": "event.classified", "class": "test_failure", "cwd": "/p/a/sub",
+         "timestamp": "2026-11-21T10:00:00Z"},
+        {"event": "recovery.finished", "class": "", "cwd": "/p/ab",
+         "timestamp": "2026-11-21T11:00:00Z"},
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in lines))
+
+    def shown(**keep: str) -> list[str]:
+        logview.show(log, raw=True, keep=logview.Filter(**keep))
+        return [json.loads(x)["timestamp"] for x in capsys.readouterr().out.splitlines()]
+
+    assert shown(cls="syntax_error") == ["2026-11-20T10:00:00Z"]
+    assert shown(project="/p/a") == ["2026-11-20T10:00:00Z", "2026-11-21T10:00:00Z"]
+    assert shown(event="recovery.") == ["2026-11-21T11:00:00Z"]
+    assert shown(since="2026-11-21T00:00:00") == ["2026-11-21T10:00:00Z",
+                                                  "2026-11-21T11:00:00Z"]
