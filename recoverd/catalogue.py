@@ -11,6 +11,7 @@ from recoverd import journal, paths
 from recoverd.patterns import PatternSet, load_layers
 
 PROJECT_PATTERNS = Path(".recoverd") / "patterns"
+_CHANGES = frozenset({"created", "modified", "deleted", "moved"})
 
 
 def project_patterns_dir(cwd: str) -> Path | None:
@@ -83,6 +84,10 @@ class Watcher:
 
         class _Handler(FileSystemEventHandler):
             def on_any_event(self, event: Any) -> None:
+                # Only changes: watchdog also reports files being opened and closed, and a
+                # reload reads every file, which would trigger the next reload, forever.
+                if event.event_type not in _CHANGES:
+                    return
                 path = str(getattr(event, "dest_path", "") or event.src_path)
                 if path.endswith(".toml") or event.is_directory:
                     on_change()

@@ -278,8 +278,11 @@ class Daemon:
             body, record = await self.respond(payload, env)
         writer.write(protocol.encode_body(body))
         await writer.drain()
-        if record is not None:  # logged after the reply: Claude waits for the reply, not the log
+        if record is not None:  # after the reply: Claude waits for the reply, not for these
+            after = record.pop("_after", None)
             self.log.info("event.classified", **record)
+            if after is not None:
+                after()
 
     async def _read_payload(self, reader: asyncio.StreamReader) -> bytes | None:
         chunks: list[bytes] = []
@@ -349,10 +352,11 @@ class Daemon:
         if event.kind == events.FAILURE:
             # Recorded before the reply goes out: what Claude was told is in the store.
             self._remember(event, result, handled, classify_ms)
-        elif event.kind == events.SUCCESS:
-            self._credit(event)
         reply = context_reply(event, texts)
-        return reply, self._record(event, result, started, reply)
+        record = self._record(event, result, started, reply)
+        if event.kind == events.SUCCESS:
+            record["_after"] = lambda: self._credit(event)  # nothing Claude waits for
+        return reply, record
 
     # -- the outcome store --------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 import pytest
@@ -204,6 +205,18 @@ def test_pattern_files_are_hot_reloaded_without_a_signal(home: Home,
     assert "pattern watched_gruntler_overheated" in context and "bay 7" in context
     assert daemon.ping()["generation"] > generation
     assert not home.log_events("pattern.reload_requested")  # no SIGHUP was involved
+
+
+def test_a_reload_does_not_trigger_the_next_one(home: Home, daemon: RunningDaemon) -> None:
+    """A reload reads every pattern file; reading must not count as a change (watchdog also
+    reports opened/closed files), or the daemon reloads forever and burns a core."""
+    (home.patterns / "watched.toml").write_text(WATCHED_TOML)
+    wait_for(lambda: diagnose(home, OVERHEAT), "the watcher to load watched.toml")
+    settled = daemon.ping()["generation"]
+    deadline = time.monotonic() + 3.0  # several debounce periods (0.3 s each)
+    while time.monotonic() < deadline:
+        assert daemon.ping()["generation"] == settled, "the daemon keeps reloading by itself"
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
