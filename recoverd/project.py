@@ -59,8 +59,37 @@ class Project:
         return next((d for d in self.node if d.name == package), None)
 
 
+_ROOTS: dict[str, tuple[tuple[int, ...], Path]] = {}
+
+
 def find_root(cwd: str | Path) -> Path:
-    """The nearest folder at or above cwd with a project marker (.git last of all)."""
+    """The nearest folder at or above cwd with a project marker (.git last of all).
+
+    Cached per cwd and keyed by the modification times of cwd and its ancestors: a marker
+    file appearing or disappearing in any of them changes that folder's time."""
+    folder = os.path.abspath(cwd)
+    stamps = []
+    while True:
+        try:
+            stamps.append(os.stat(folder).st_mtime_ns)
+        except OSError:
+            stamps.append(-1)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    key = str(cwd)
+    cached = _ROOTS.get(key)
+    if cached is not None and cached[0] == tuple(stamps):
+        return cached[1]
+    root = _find_root(cwd)
+    if len(_ROOTS) > 1024:
+        _ROOTS.clear()
+    _ROOTS[key] = (tuple(stamps), root)
+    return root
+
+
+def _find_root(cwd: str | Path) -> Path:
     start = Path(cwd).resolve()
     for folder in (start, *start.parents):
         if any((folder / m).exists() for m in ROOT_MARKERS) or any(folder.glob(_REQUIREMENTS_GLOB)):
@@ -211,27 +240,25 @@ _WATCHED = ("pyproject.toml", "setup.cfg", "Pipfile", "package.json", "uv.lock",
             "bun.lockb", "requirements", "src", ".recoverd")
 
 
-def _fingerprint(root: Path) -> tuple[tuple[str, int], ...]:
-    """What load() read, by modification time: the cache is right until one of these changes."""
+def _fingerprint(root: Path, known: tuple[str, ...] = ()) -> tuple[tuple[str, int], ...]:
+    """What load() read, by modification time: the cache is right until one of these changes.
+    A file added to or removed from the root changes the root's own time, so new
+    requirements files are seen without listing the folder."""
     stamps = []
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return ()
-    for name in sorted(names):
-        if name in _WATCHED or (name.startswith("requirements") and name.endswith(".txt")):
-            try:
-                stamps.append((name, os.stat(root / name).st_mtime_ns))
-            except OSError:
-                continue
-    return (("", os.stat(root).st_mtime_ns), *stamps)
+    for name in ("", *_WATCHED, *known):
+        try:
+            stamps.append((name, os.stat(os.path.join(root, name)).st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(stamps)
 
 
 def load(cwd: str | Path) -> Project:
     """The project around cwd; parsed once and reused until its files change."""
     root = find_root(cwd)
-    stamp = _fingerprint(root)
     cached = _CACHE.get(root)
+    known = tuple(p.name for p in cached[1].requirement_files) if cached else ()
+    stamp = _fingerprint(root, known)
     if cached is not None and cached[0] == stamp:
         return cached[1]
     project = _read(root)
