@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,19 @@ def _print_dry_run(change: install.Change) -> None:
     print("(dry run: nothing was written)", file=sys.stderr)
 
 
+def _carry_out(plan: Callable[[], Any], args: argparse.Namespace, cfg: config.Config,
+               installing: bool) -> tuple[Any, Any] | None:
+    """Plan the change; print it (--dry-run, then None) or apply it: (change, backup)."""
+    try:
+        change = plan()
+        if args.dry_run:
+            _print_dry_run(change)
+            return None
+        return change, install.apply(change, cfg.paths.backups, installing=installing)
+    except install.SettingsError as exc:
+        raise _user_error(str(exc)) from None
+
+
 def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
     hook = paths.hook_script()
     if hook is None:
@@ -103,17 +117,11 @@ def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
     if not python or not os.path.isabs(python):
         raise _user_error(f"cannot tell which interpreter runs recoverd ({python!r})")
     target = _target(args)
-    try:
-        change = install.plan_install(target, python, hook.resolve(), args.session_start)
-    except install.SettingsError as exc:
-        raise _user_error(str(exc)) from None
-    if args.dry_run:
-        _print_dry_run(change)
+    done = _carry_out(lambda: install.plan_install(target, python, hook.resolve(),
+                                                   args.session_start), args, cfg, True)
+    if done is None:
         return 0
-    try:
-        saved = install.apply(change, cfg.paths.backups, installing=True)
-    except install.SettingsError as exc:
-        raise _user_error(str(exc)) from None
+    change, saved = done
     events = [event for event, _, _ in install.recoverd_entries(install.load(target).data)]
     command = install.hook_command(python, hook.resolve())
     if change.changed:
@@ -144,17 +152,11 @@ def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
 
 def cmd_uninstall(args: argparse.Namespace, cfg: config.Config) -> int:
     target = _target(args)
-    try:
-        change = install.plan_uninstall(target, cfg.paths.backups)
-    except install.SettingsError as exc:
-        raise _user_error(str(exc)) from None
-    if args.dry_run:
-        _print_dry_run(change)
+    done = _carry_out(lambda: install.plan_uninstall(target, cfg.paths.backups), args, cfg,
+                      False)
+    if done is None:
         return 0
-    try:
-        saved = install.apply(change, cfg.paths.backups, installing=False)
-    except install.SettingsError as exc:
-        raise _user_error(str(exc)) from None
+    change, saved = done
     if not change.changed:
         print(f"recoverd: not wired into {target}; nothing changed")
     elif change.after is None:
