@@ -40,10 +40,16 @@ def last_segment(command: str) -> str:
 
 
 def words(segment: str) -> list[str]:
+    return list(_split(segment))
+
+
+@functools.lru_cache(maxsize=512)
+def _split(segment: str) -> tuple[str, ...]:
+    """shlex is slow and one event asks about the same command several times."""
     try:
-        return shlex.split(segment, comments=False)
+        return tuple(shlex.split(segment, comments=False))
     except ValueError:
-        return segment.split()
+        return tuple(segment.split())
 
 
 def program_words(command: str, segment: str | None = None) -> list[str]:

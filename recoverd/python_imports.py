@@ -41,18 +41,14 @@ def dotted_name(subject: str, before: str) -> str:
     return module
 
 
-def _is_local(top: str, cwd: str) -> bool:
-    if not cwd or not os.path.isdir(cwd):
-        return False
-    return project.load(cwd).has_local_package(top)
+def _project(cwd: str) -> project.Project | None:
+    return project.load(cwd) if cwd and os.path.isdir(cwd) else None
 
 
-def declared(dist: str, cwd: str) -> str:
+def declared(dist: str, proj: project.Project | None) -> str:
     """`pyproject.toml` or the requirements file (relative to the project root) that lists
     `dist`; "" when the project does not declare it."""
-    if not cwd or not os.path.isdir(cwd):
-        return ""
-    found = project.load(cwd).python_declaration(dist)
+    found = proj.python_declaration(dist) if proj is not None else None
     if found is None or found.source.endswith(".lock"):
         return ""
     return found.source.split(":", 1)[0]
@@ -72,7 +68,8 @@ def facts(subject: str, before: str, cwd: str) -> ModuleFacts:
     top = subject.split(".")[0]
     guess = dist_for(module)
     dist = guess.dist if guess is not None else top
-    if _is_local(top, cwd):
+    proj = _project(cwd)
+    if proj is not None and proj.has_local_package(top):
         return ModuleFacts(subject, module, dist, "local_package")
     if "." in subject:
         # Python printed a dotted name, so the parent package imported fine. Installing is
@@ -83,7 +80,7 @@ def facts(subject: str, before: str, cwd: str) -> ModuleFacts:
         if not own:
             return ModuleFacts(subject, module, dist, "submodule_of_installed_package")
     variant = "optional_dependency" if _imported_by_library(before, cwd) else ""
-    return ModuleFacts(subject, module, dist, variant, declared(dist, cwd))
+    return ModuleFacts(subject, module, dist, variant, declared(dist, proj))
 
 
 @functools.cache
