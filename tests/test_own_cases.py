@@ -18,7 +18,14 @@ from typing import Any
 
 import pytest
 from corpus import OWN_CASES_DIR, load_cases, materialise
-from test_corpus import PASS_RATE, _fix_matches, catalogue, classify_case, misses
+from test_corpus import (
+    PASS_RATE,
+    _fix_matches,
+    catalogue,
+    check_case,
+    classify_case,
+    misses,
+)
 
 from recoverd.patterns import PatternSet
 
@@ -73,12 +80,7 @@ def test_there_are_enough_own_cases() -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_case_is_classified_right(case: dict[str, Any], catalogue: PatternSet,
                                   projects: Path) -> None:
-    got = classify_case(case, catalogue, projects)
-    found = misses(case, got)
-    if case["id"] in KNOWN_MISSES:
-        assert found, f"{case['id']} is right now: take it out of KNOWN_MISSES"
-        pytest.xfail(KNOWN_MISSES[case["id"]])
-    assert not found, got
+    check_case(case, catalogue, projects, KNOWN_MISSES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
