@@ -134,16 +134,22 @@ def test_never_proposes_a_wrong_fix(case: dict[str, Any], catalogue: PatternSet,
         assert "sudo" not in candidate.get("argv", []), candidate
 
 
-def test_corpus_score(catalogue: PatternSet, projects: Path,
-                      capsys: pytest.CaptureFixture[str]) -> None:
+def check_score(label: str, cases: list[dict[str, Any]], catalogue: PatternSet,
+                projects: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """At least PASS_RATE of the cases fully right; the misses are printed either way."""
     wrong = {}
-    for case in CASES:
+    for case in cases:
         found = misses(case, classify_case(case, catalogue, projects))
         if found:
             wrong[case["id"]] = found
-    right = len(CASES) - len(wrong)
+    right = len(cases) - len(wrong)
     report = "\n".join(f"  {ident}: {'; '.join(why)}" for ident, why in sorted(wrong.items()))
     with capsys.disabled():
-        print(f"\ncorpus: {right}/{len(CASES)} fully right" + (f"; misses:\n{report}" if report
-                                                                 else ""))
-    assert right >= PASS_RATE * len(CASES), f"{right}/{len(CASES)}; misses:\n{report}"
+        print(f"\n{label}: {right}/{len(cases)} fully right"
+              + (f"; misses:\n{report}" if report else ""))
+    assert right >= PASS_RATE * len(cases), f"{right}/{len(cases)}; misses:\n{report}"
+
+
+def test_corpus_score(catalogue: PatternSet, projects: Path,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    check_score("corpus", CASES, catalogue, projects, capsys)

@@ -19,12 +19,11 @@ from typing import Any
 import pytest
 from corpus import OWN_CASES_DIR, load_cases, materialise
 from test_corpus import (
-    PASS_RATE,
     _fix_matches,
     catalogue,
     check_case,
+    check_score,
     classify_case,
-    misses,
 )
 
 from recoverd.patterns import PatternSet
@@ -98,14 +97,4 @@ def test_never_proposes_a_wrong_fix(case: dict[str, Any], catalogue: PatternSet,
 
 def test_own_cases_score(catalogue: PatternSet, projects: Path,
                          capsys: pytest.CaptureFixture[str]) -> None:
-    wrong = {}
-    for case in CASES:
-        found = misses(case, classify_case(case, catalogue, projects))
-        if found:
-            wrong[case["id"]] = found
-    right = len(CASES) - len(wrong)
-    report = "\n".join(f"  {ident}: {'; '.join(why)}" for ident, why in sorted(wrong.items()))
-    with capsys.disabled():
-        print(f"\nown cases: {right}/{len(CASES)} fully right"
-              + (f"; misses:\n{report}" if report else ""))
-    assert right >= PASS_RATE * len(CASES), f"{right}/{len(CASES)}; misses:\n{report}"
+    check_score("own cases", CASES, catalogue, projects, capsys)
