@@ -82,6 +82,12 @@ def render(result: Classification, command: str) -> str:
             step = fix.description or ""
         if fix.description and argv and fix.description not in step:
             step += f" {fix.description}"
+        if fix.candidates and not argv:
+            # A missing program: how each package manager provides it. Suggestions only:
+            # recoverd never installs system packages itself.
+            ways = "; ".join(f"{c.get('manager', '?')}: `{shlex.join(c.get('argv', []))}`"
+                             for c in fix.candidates[:5] if c.get("argv"))
+            step = f"install it (not run by recoverd) — {ways}." if ways else step
         if step:
             lines.append(f"Next step: {step}")
     return shorten("\n".join(lines), LIMIT)
