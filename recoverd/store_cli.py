@@ -32,7 +32,7 @@ def _since(text: str | None, now: float) -> float | None:
 def _when(stamp: float | None) -> str:
     if not stamp:
         return "-"
-    return dt.datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+    return dt.datetime.fromtimestamp(stamp).strftime("%m-%d %H:%M")
 
 
 def _open(cfg: config.Config) -> Any:
@@ -60,17 +60,19 @@ def cmd_stats(args: argparse.Namespace, cfg: config.Config) -> int:
     console = Console()
     console.print(f"[bold]{figures.total}[/bold] outcomes kept (records expire after "
                   f"{cfg.store_ttl_days:g} days)")
-    for title, rows in (("Classes", figures.classes), ("Patterns", figures.patterns)):
+    for title, rows, first in (("Classes", figures.classes, "class"),
+                               ("Patterns", figures.patterns, "pattern")):
         table = Table(title=title, title_justify="left")
-        for column in ("class", "pattern", "count", "healed", "failed", "heal rate",
-                       "median recovery", "last seen", "expires"):
-            table.add_column(column, justify="right" if column in (
-                "count", "healed", "failed", "heal rate", "median recovery") else "left")
+        for column in (first, "count", "healed", "failed", "heal rate", "median recovery",
+                       "last seen", "expires"):
+            table.add_column(column, justify="left" if column in (
+                first, "last seen", "expires") else "right", overflow="fold")
         for f in rows:
             rate = f"{f.heal_rate:.0%}" if f.heal_rate is not None else "-"
             median = f"{f.median_recovery_ms / 1000:.1f}s" if f.median_recovery_ms else "-"
-            table.add_row(f.cls, f.pattern or "", str(f.count), str(f.healed), str(f.failed),
-                          rate, median, _when(f.last_seen), _when(f.expires_at))
+            table.add_row(f.pattern or f.cls if first == "pattern" else f.cls, str(f.count),
+                          str(f.healed), str(f.failed), rate, median, _when(f.last_seen),
+                          _when(f.expires_at))
         console.print(table)
     if figures.unknown:
         table = Table(title="Recurring unknown failures (`recoverd patterns suggest SIGNATURE`)",
