@@ -139,7 +139,8 @@ class Daemon:
         self.recoveries = Recoveries(
             self.config, self.log,
             reclassify=lambda event: classify(event, catalogue.for_cwd(event.cwd)),
-            breaker=self._breaker if self.store is not None else None)
+            breaker=self._breaker if self.store is not None else None,
+            flag=self.paths.late_results)
         sock_path = self.paths.socket
         if len(os.fsencode(sock_path)) > 103:
             raise OSError(f"socket path too long for AF_UNIX: {sock_path}")
@@ -261,7 +262,8 @@ class Daemon:
             # One deadline for the whole request (asyncio.wait_for would cost a task per read).
             async with asyncio.timeout(self.config.read_timeout_seconds):
                 header = protocol.parse_header(await reader.readuntil(b"\n"))
-                writer.write(protocol.ACK)
+                if header.kind != "note":  # a note's sender does not wait for anything
+                    writer.write(protocol.ACK)
                 env = protocol.parse_env(await reader.readexactly(header.env_len))
                 payload = await self._read_payload(reader)
         except (asyncio.LimitOverrunError, asyncio.IncompleteReadError,
@@ -269,15 +271,17 @@ class Daemon:
             self.log.warning("request.malformed", reason=str(exc) or type(exc).__name__)
             if header is None:
                 return
+        assert header is not None
         record: dict[str, Any] | None = None
         if payload is None:
             pass
-        elif header is not None and header.kind == "ping":
+        elif header.kind == "ping":
             body = json.dumps(self.status()).encode()
         else:
-            body, record = await self.respond(payload, env)
-        writer.write(protocol.encode_body(body))
-        await writer.drain()
+            body, record = await self.respond(payload, env, answer=header.kind == "hook")
+        if header.kind != "note":
+            writer.write(protocol.encode_body(body))
+            await writer.drain()
         if record is not None:  # after the reply: Claude waits for the reply, not for these
             after = record.pop("_after", None)
             self.log.info("event.classified", **record)
@@ -332,17 +336,18 @@ class Daemon:
             "replied": bool(reply), **result.to_json(),
         }
 
-    async def respond(self, payload: bytes,
-                      env: dict[str, str]) -> tuple[bytes, dict[str, Any] | None]:
+    async def respond(self, payload: bytes, env: dict[str, str],
+                      answer: bool = True) -> tuple[bytes, dict[str, Any] | None]:
         """The reply for Claude Code and the log record for one event. A recoverable failure
-        is recovered within the budget; results that came later ride on the next event."""
+        is recovered within the budget; results that came later ride on the next event that
+        waits for an answer (`answer`: a note's sender reads nothing, so it takes none)."""
         parsed = self._parse(payload, env)
         if parsed is None:
             return b"", None
         event, result, started = parsed
         assert self.recoveries is not None
         classify_ms = (time.perf_counter() - started) * 1000
-        texts = self.recoveries.take_pending(event.session_id)
+        texts = self.recoveries.take_pending(event.session_id) if answer else []
         handled: Handled | None = None
         if event.kind == events.FAILURE and result.cls == "syntax_error":
             texts.append(await asyncio.to_thread(syntax_text, event, result))

@@ -74,6 +74,12 @@ class StatePaths:
         return self.root / "config.toml"
 
     @property
+    def late_results(self) -> Path:
+        """Present while the daemon holds a result for a session's next event: the hook waits
+        for the daemon's answer on a success only then (hooks/recoverd-hook reads it)."""
+        return self.root / "late-results"
+
+    @property
     def backups(self) -> Path:
         return self.root / "backups"
 

@@ -11,9 +11,14 @@ Request (client → daemon)::
 
 `kind` is `hook` (payload = one hook event as JSON: Claude Code's PostToolUseFailure or
 PostToolUse, or the explicit `{"tool_input": {"command": …}, "cwd", "exit_code", "stdout",
-"stderr"}` shape) or `ping` (empty payload). The env block carries only the variables that
-decide how a command runs (PATH, VIRTUAL_ENV, package-index settings …: `ENV_PREFIXES`), never
-the whole environment: the hook's environment holds the user's API key.
+"stderr"}` shape), `note` (the same payload, from a sender that reads nothing back: the daemon
+sends no ack and no body, and a note never takes the late results kept for its session), or
+`ping` (empty payload). The hook sends a success as a note unless the file `<state>/late-results`
+exists: then a recovery's late result may be waiting, and it asks with `hook`.
+
+The env block carries only the variables that decide how a command runs (PATH, VIRTUAL_ENV,
+package-index settings …: `ENV_PREFIXES`), never the whole environment: the hook's environment
+holds the user's API key.
 
 Caps: the payload is at most `MAX_PAYLOAD` bytes and the env block `MAX_ENV`; a request over a
 cap, or one that is malformed, gets an empty body and a log event, and the connection is closed.
@@ -21,7 +26,8 @@ cap, or one that is malformed, gets an empty body and a log event, and the conne
 Reply (daemon → client)::
 
     +                                   one byte, sent as soon as the header is read: "alive"
-    <body_len>\\n<body>                  the body; then the daemon closes
+                                        (nothing at all for a `note`)
+    <body_len>\\n<body>                  the body (none for a `note`); then the daemon closes
 
 For `hook`, the body is exactly one JSON object for Claude Code (`hookSpecificOutput`) or empty.
 For `ping`, it is a JSON object describing the daemon. A client that receives fewer than
@@ -38,7 +44,7 @@ MAX_ENV = 256 * 1024
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_BODY = 64 * 1024
 ACK = b"+"
-KINDS = ("hook", "ping")
+KINDS = ("hook", "note", "ping")
 
 # Variables forwarded by the hook: what a recovery or a retry needs to act like the command did.
 ENV_NAMES = frozenset(

@@ -9,9 +9,11 @@ failure in the same project, and says so once.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from recoverd import diagnosis, recovery
@@ -20,6 +22,8 @@ from recoverd.config import Config
 from recoverd.events import Event
 
 Key = tuple[str, tuple[str, ...]]
+# A result no event of its session came for in this long is dropped (the session has ended).
+LATE_RESULT_TTL = 6 * 3600.0
 
 
 @dataclass
@@ -46,7 +50,7 @@ Breaker = Callable[[recovery.Plan, Classification, Event], tuple[bool, int]]
 class Recoveries:
     def __init__(self, config: Config, log: Any, clock: Callable[[], float] = time.time,
                  reclassify: Callable[[Event], Classification] | None = None,
-                 breaker: Breaker | None = None) -> None:
+                 breaker: Breaker | None = None, flag: Path | None = None) -> None:
         self.config = config
         # Classifies a re-run's own output, to say which tests failed again.
         self.reclassify = reclassify
@@ -54,7 +58,10 @@ class Recoveries:
         self.clock = clock
         self._tasks: dict[Key, asyncio.Task[recovery.Report]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._pending: dict[str, list[str]] = {}
+        self._pending: dict[str, list[tuple[float, str]]] = {}
+        # A file that exists while results wait, so the hook knows to wait for the reply.
+        self.flag = flag
+        self._set_flag(False)
         # The loop breaker reads the store; this only remembers whom it already told.
         self.breaker = breaker
         self._told: set[tuple[str, ...]] = set()
@@ -63,11 +70,29 @@ class Recoveries:
     # -- results for sessions that stopped waiting -----------------------------------------
 
     def take_pending(self, session: str) -> list[str]:
-        return self._pending.pop(session, []) if session else []
+        texts = [text for _, text in self._pending.pop(session, [])] if session else []
+        cutoff = self.clock() - LATE_RESULT_TTL
+        for other in [s for s, items in self._pending.items() if items[-1][0] < cutoff]:
+            del self._pending[other]
+        if not self._pending:
+            self._set_flag(False)
+        return texts
 
     def _leave_for(self, session: str, text: str) -> None:
         if session:
-            self._pending.setdefault(session, []).append(text)
+            self._pending.setdefault(session, []).append((self.clock(), text))
+            self._set_flag(True)
+
+    def _set_flag(self, present: bool) -> None:
+        if self.flag is None:
+            return
+        try:
+            if present:
+                os.close(os.open(self.flag, os.O_WRONLY | os.O_CREAT, 0o600))
+            else:
+                self.flag.unlink(missing_ok=True)
+        except OSError as exc:  # the hook then waits, or not: a result may wait one event more
+            self.log.warning("recovery.flag_failed", path=str(self.flag), error=str(exc))
 
     # -- running ----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ or exactly one JSON object for Claude Code.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -268,6 +269,43 @@ def test_success_event_prints_nothing(home: Home, daemon: RunningDaemon) -> None
     run = run_hook(home, success_event(home.root), **ANSWERED)
     assert run.reply() is None
     home.wait_for_log("event.classified", lambda r: r.get("kind") == "success")
+
+
+def test_a_success_is_a_note_nobody_waits_for(home: Home, daemon: RunningDaemon) -> None:
+    """With no late result waiting, the hook hands a success over and leaves: even a stopped
+    daemon costs it nothing, and the daemon still books the event when it runs again."""
+    os.kill(daemon.pid, signal.SIGSTOP)
+    try:
+        run = run_hook(home, success_event(home.root), deadline=4.0, ack_timeout=2.0)
+    finally:
+        os.kill(daemon.pid, signal.SIGCONT)
+    assert run.reply() is None
+    assert run.elapsed < 1.5, f"the hook waited {run.elapsed:.2f}s on a success"
+    record = home.wait_for_log("event.classified", lambda r: r.get("kind") == "success")
+    assert record["command"] == "echo hello" and record["replied"] is False
+    assert not spooled(home)
+
+
+def test_a_success_waits_for_the_answer_while_late_results_wait(home: Home,
+                                                                 fake_daemon) -> None:
+    late = b'{"hookSpecificOutput": {"hookEventName": "PostToolUse", "additionalContext": "x"}}'
+    fake = fake_daemon(b"+%d\n" % len(late) + late)
+    (home.root / "late-results").touch()
+    run = run_hook(home, success_event(home.root), **ANSWERED)
+    fake.close()
+    assert fake.request.startswith(b"RECOVERD/1 hook ")
+    assert run.reply() == json.loads(late)
+
+
+def test_a_note_is_sent_whole_and_the_hook_reads_nothing(home: Home, fake_daemon) -> None:
+    fake = fake_daemon(b"+0\n", hold=True)
+    event = success_event(home.root)
+    run = run_hook(home, event, deadline=4.0, ack_timeout=2.0)
+    fake.release.set()
+    fake.close()
+    assert run.reply() is None
+    assert fake.request.startswith(b"RECOVERD/1 note ") and fake.request.endswith(event)
+    assert run.elapsed < 1.5
 
 
 def _garbage() -> bytes:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from daemon_fixtures import HOOK, DaemonFactory, Home
+from daemon_fixtures import HOOK, DaemonFactory, Home, wait_for
 from package_index import (
     NpmRegistry,
     PackageIndex,
@@ -686,6 +686,9 @@ def test_slow_install_result_arrives_with_the_next_event(
     finished = home.wait_for_log("recovery.finished", timeout=30)
     assert finished["outcome"] == "healed"
     assert imports(python, "tinydep")
+    # The flag that makes the hook wait for the daemon's answer on a success.
+    flag = home.root / "late-results"
+    wait_for(flag.exists, "the late-results flag")
     # Another session's event does not take it; the same session's next event does, once.
     assert run_hook(env, success_payload(project, session="other")).reply is None
     later = run_hook(env, success_payload(project, session="slow-1"))
@@ -693,3 +696,4 @@ def test_slow_install_result_arrives_with_the_next_event(
     for text in [*healed_text(pip_sync_argv(project), PY_COMMAND), "app ran with late"]:
         assert text in later.context, later.context
     assert run_hook(env, success_payload(project, session="slow-1")).reply is None
+    assert not flag.exists()  # nothing waits any more: successes go as notes again
