@@ -9,9 +9,7 @@ nothing else is ever printed; events go to the recovery log.
 
 from __future__ import annotations
 
-import json
 import os
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

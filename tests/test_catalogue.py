@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from recoverd import paths
-from recoverd.patterns import load_file, load_layers, LoadReport
+from recoverd.patterns import LoadReport, load_file, load_layers
 
 BUNDLED = paths.bundled_patterns_dir()
 assert BUNDLED is not None, "the bundled patterns/ folder was not found"

@@ -12,8 +12,8 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-import pytest
 
+import pytest
 from daemon_fixtures import (
     STOP_DEADLINE,
     DaemonFactory,
@@ -26,6 +26,7 @@ from daemon_fixtures import (
     stop_pid,
     wait_for,
 )
+
 from recoverd import client, pidfile, protocol
 
 pytestmark = pytest.mark.usefixtures("no_leaked_threads")

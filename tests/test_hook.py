@@ -21,7 +21,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from daemon_fixtures import (
     HOOK,
     Home,
@@ -35,6 +34,7 @@ from daemon_fixtures import (
     success_event,
     wait_for,
 )
+
 from recoverd import client, pidfile
 
 SECRET = "sk-ant-test-SECRETVALUE1234"

@@ -3,7 +3,6 @@ process with RECOVERD_HOME set, its tools listed and each one called."""
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys

@@ -11,8 +11,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from daemon_fixtures import HOOK, Home, failure_event, run_hook
+
 from recoverd import paths, protocol
 
 

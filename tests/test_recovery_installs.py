@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from daemon_fixtures import HOOK, DaemonFactory, Home, wait_for
 from package_index import (
     NpmRegistry,

@@ -9,7 +9,6 @@ what reached the model.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import textwrap
@@ -17,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest

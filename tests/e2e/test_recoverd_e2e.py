@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 from claude_code import ClaudeRun, require_claude_binary, run_claude
-from fake_messages_api import FakeMessagesAPI, bash, system_texts, text, tool_use_id
-
 from daemon_fixtures import DaemonFactory, fresh_home
+from fake_messages_api import FakeMessagesAPI, bash, system_texts, text, tool_use_id
 
 from recoverd import client
 

@@ -76,7 +76,7 @@ def test_the_package_is_in_the_projects_venv(healed: Healed) -> None:
 def test_the_model_is_told_it_was_installed_and_the_retry_passed(healed: Healed) -> None:
     (context,) = healed.api.hook_contexts("PostToolUseFailure")
     assert "[recoverd]" in context and MODULE in context
-    assert f"-m pip install -r requirements.txt" in context
+    assert "-m pip install -r requirements.txt" in context
     assert f"Installed: {DIST}" in context
     assert "Retried `python app.py`: passed" in context
     assert "hello, healed" in context  # the retried command's own output
