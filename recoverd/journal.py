@@ -6,6 +6,7 @@ in Claude Code's environment, which holds the user's API key, so secrets can rea
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import logging.handlers
@@ -37,19 +38,31 @@ _ASSIGNED = re2.compile(
 # user:password@ inside URLs (an index URL with credentials, a git remote with a token).
 _URL_CREDENTIALS = re2.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@]+):([^/\s@]+)@")
 _SECRET_KEYS = re2.compile(r"(?i)(api[_-]?key|token|secret|passw(?:or)?d|credential|auth)")
+# One pass that says whether any of the three can match: most values hold no secret.
+_ANY_SECRET = re2.compile("|".join(f"(?:{r.pattern})" for r in (_SECRETS, _ASSIGNED,
+                                                                 _URL_CREDENTIALS)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_a_secret(key: str) -> bool:
+    return _SECRET_KEYS.search(key) is not None
 
 
 def redact(text: str) -> str:
     """Remove secrets from a string, keeping enough around them to stay readable."""
     if not text:
         return text
+    data = text.encode("utf-8", "surrogatepass")
+    if _ANY_SECRET.search(data) is None:
+        return text
+    text = data.decode("utf-8", "replace")  # lone surrogates (from JSON escapes) cannot be matched
     text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
     text = _ASSIGNED.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return _SECRETS.sub(REDACTED, text)
 
 
 def redact_value(value: Any, key: str = "") -> Any:
-    if key and _SECRET_KEYS.search(key) and isinstance(value, str | int | float) and value != "":
+    if key and _names_a_secret(key) and isinstance(value, str | int | float) and value != "":
         return REDACTED
     if isinstance(value, str):
         return redact(value)

@@ -35,6 +35,13 @@ def test_redact_keeps_ordinary_text() -> None:
     assert journal.redact(text) == text
 
 
+def test_redact_survives_lone_surrogates() -> None:
+    """A JSON escape like \\udcff decodes to a lone surrogate, which UTF-8 cannot carry."""
+    cleaned = journal.redact(f"ANTHROPIC_API_KEY={SECRET} \udcff")
+    assert SECRET not in cleaned and journal.REDACTED in cleaned
+    assert journal.redact("plain \udcff") == "plain \udcff"
+
+
 def test_secret_keys_are_redacted_whole() -> None:
     assert journal.redact_value({"api_key": "plain", "n": 1}) == {"api_key": "[REDACTED]", "n": 1}
 
