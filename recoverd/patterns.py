@@ -53,7 +53,8 @@ _KEYS = frozenset(
 _ID = re2.compile(r"\A[a-z][a-z0-9_]*\z")
 _GROUP = re2.compile(r"\(\?P<([A-Za-z_][A-Za-z0-9_]*)>")  # str pattern: used on pattern text
 _OPTIONS = re2.Options()
-TAIL_WINDOW = 64 * 1024  # bytes searched first at the end of a long output
+# Bytes searched first at the end of a long output, smallest window first.
+TAIL_WINDOWS = (4 * 1024, 64 * 1024)
 _OPTIONS.max_mem = 64 << 20
 
 
@@ -135,20 +136,24 @@ class Pattern:
     def last_match(self, text: str) -> Found | None:
         """The last match in the text: the final error of a log is the one that decided.
 
-        A long output is searched in its tail first, where the deciding error usually is; RE2
-        still sees the whole text as context there, so `^` and `\\A` keep their meaning (an
-        `\\A`-anchored entry finds nothing in the tail and gets the full search)."""
+        A long output is searched in its tail first, from a line start, where the deciding
+        error usually is: the last 4 KB, then the last 64 KB, then all. RE2 still sees the whole
+        text as context there, so `^` and `\\A` keep their meaning (an `\\A`-anchored entry finds
+        nothing in a tail and gets the full search)."""
         if self.compiled is None:
             return None
         data = encoded(text)
         found = None
-        if len(data) > 2 * TAIL_WINDOW:
-            start = data.find(b"\n", len(data) - TAIL_WINDOW) + 1
-            for found in self.compiled.finditer(data, start or len(data) - TAIL_WINDOW):
+        for window in TAIL_WINDOWS:
+            if len(data) <= 2 * window:
+                break
+            start = data.find(b"\n", len(data) - window) + 1
+            for found in self.compiled.finditer(data, start or len(data) - window):
                 pass
-        if found is None:
-            for found in self.compiled.finditer(data):
-                pass
+            if found is not None:
+                return Found(found, text, data)
+        for found in self.compiled.finditer(data):
+            pass
         return None if found is None else Found(found, text, data)
 
     def each_matches(self, text: str) -> list[Found]:

@@ -6,6 +6,7 @@ import configparser
 import json
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,10 @@ class Project:
     def has_local_package(self, top: str) -> bool:
         """`top` is this project's own code (a package or module at the root or under src/),
         or the project itself."""
-        for base in (self.root, self.root / "src"):
-            if (base / top / "__init__.py").exists() or (base / f"{top}.py").exists():
+        root = str(self.root)
+        for base in (root, os.path.join(root, "src")):
+            if os.path.exists(os.path.join(base, top, "__init__.py")) or os.path.exists(
+                    os.path.join(base, top + ".py")):
                 return True
         return bool(self.name) and canonical(self.name) == canonical(top)
 
@@ -240,12 +243,10 @@ _WATCHED = ("pyproject.toml", "setup.cfg", "Pipfile", "package.json", "uv.lock",
             "bun.lockb", "requirements", "src", ".recoverd")
 
 
-def _fingerprint(root: Path, known: tuple[str, ...] = ()) -> tuple[tuple[str, int], ...]:
-    """What load() read, by modification time: the cache is right until one of these changes.
-    A file added to or removed from the root changes the root's own time, so new
-    requirements files are seen without listing the folder."""
+def _fingerprint(root: Path, names: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """The modification times of the root folder and of those of `names` that exist in it."""
     stamps = []
-    for name in ("", *_WATCHED, *known):
+    for name in ("", *names):
         try:
             stamps.append((name, os.stat(os.path.join(root, name)).st_mtime_ns))
         except OSError:
@@ -253,14 +254,26 @@ def _fingerprint(root: Path, known: tuple[str, ...] = ()) -> tuple[tuple[str, in
     return tuple(stamps)
 
 
+def _still_valid(root: Path, stamp: tuple[tuple[str, int], ...]) -> bool:
+    """Whether what load() read is unchanged. A file added to or removed from the root changes
+    the root's own time, so only the root and the files that existed need a look."""
+    for name, mtime in stamp:
+        try:
+            if os.stat(os.path.join(root, name)).st_mtime_ns != mtime:
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def load(cwd: str | Path) -> Project:
     """The project around cwd; parsed once and reused until its files change."""
     root = find_root(cwd)
     cached = _CACHE.get(root)
-    known = tuple(p.name for p in cached[1].requirement_files) if cached else ()
-    stamp = _fingerprint(root, known)
-    if cached is not None and cached[0] == stamp:
+    if cached is not None and _still_valid(root, cached[0]):
         return cached[1]
+    # Taken before reading: a file changed while it is read makes the next load read again.
+    stamp = _fingerprint(root, (*_WATCHED, *(p.name for p in root.glob(_REQUIREMENTS_GLOB))))
     project = _read(root)
     if len(_CACHE) > 256:
         _CACHE.clear()

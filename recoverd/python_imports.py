@@ -34,7 +34,10 @@ class ModuleFacts:
 def dotted_name(subject: str, before: str) -> str:
     """Python names only the missing top-level package; the import line above it is dotted."""
     module = subject
-    for found in _IMPORT_LINE.finditer(before[-2000:]):
+    tail = before[-2000:]
+    if module + "." not in tail:
+        return module
+    for found in _IMPORT_LINE.finditer(tail):
         dotted = found.group(1) or found.group(2) or ""
         if dotted.startswith(module + "."):
             module = dotted
@@ -56,7 +59,10 @@ def declared(dist: str, proj: project.Project | None) -> str:
 
 def _imported_by_library(before: str, cwd: str) -> bool:
     """The failing import sits in installed code: the module is some library's dependency."""
-    frames = [m.group(1) or m.group(2) for m in _PY_FRAME.finditer(before[-4000:])]
+    tail = before[-4000:]
+    if "site-packages" not in tail and "dist-packages" not in tail:
+        return False
+    frames = [m.group(1) or m.group(2) for m in _PY_FRAME.finditer(tail)]
     return bool(frames) and not is_project_file(frames[-1], cwd) and (
         "site-packages" in frames[-1] or "dist-packages" in frames[-1])
 
