@@ -38,7 +38,7 @@ from recoverd.store import StoreError, action_text, outcome_for, should_attempt
 
 # Classes for which Claude gains nothing from a note: success, harmless exits, unknowns.
 SILENT_CLASSES = frozenset({"no_error", "benign_nonzero_exit", "unknown"})
-SPOOL_BATCH = 100
+SPOOL_POLL_SECONDS = 1.0
 
 
 class AlreadyRunning(RuntimeError):
@@ -164,7 +164,7 @@ class Daemon:
         watcher = self._start_watcher()
         self.log.info("daemon.started", pid=os.getpid(), version=__version__,
                       socket=str(sock_path), patterns=len(self.catalogue.base.patterns))
-        loop.call_soon(self._drain_spool)
+        loop.call_soon(self._poll_spool)
         try:
             async with server:
                 await self._stop.wait()
@@ -262,8 +262,7 @@ class Daemon:
             # One deadline for the whole request (asyncio.wait_for would cost a task per read).
             async with asyncio.timeout(self.config.read_timeout_seconds):
                 header = protocol.parse_header(await reader.readuntil(b"\n"))
-                if header.kind != "note":  # a note's sender does not wait for anything
-                    writer.write(protocol.ACK)
+                writer.write(protocol.ACK)
                 env = protocol.parse_env(await reader.readexactly(header.env_len))
                 payload = await self._read_payload(reader)
         except (asyncio.LimitOverrunError, asyncio.IncompleteReadError,
@@ -278,10 +277,10 @@ class Daemon:
         elif header.kind == "ping":
             body = json.dumps(self.status()).encode()
         else:
-            body, record = await self.respond(payload, env, answer=header.kind == "hook")
-        if header.kind != "note":
-            writer.write(protocol.encode_body(body))
-            await writer.drain()
+            self._drain_spool()  # what came before this event is booked before it
+            body, record = await self.respond(payload, env)
+        writer.write(protocol.encode_body(body))
+        await writer.drain()
         if record is not None:  # after the reply: Claude waits for the reply, not for these
             after = record.pop("_after", None)
             self.log.info("event.classified", **record)
@@ -307,6 +306,8 @@ class Daemon:
         event, result, started = parsed
         reply = b"" if spooled else reply_for(event, result)
         self.log.info("event.classified", **self._record(event, result, started, reply, spooled))
+        if event.kind == events.SUCCESS:
+            self._credit(event)
         return reply
 
     def _parse(self, payload: bytes, env: dict[str, str]) -> tuple[
@@ -336,18 +337,17 @@ class Daemon:
             "replied": bool(reply), **result.to_json(),
         }
 
-    async def respond(self, payload: bytes, env: dict[str, str],
-                      answer: bool = True) -> tuple[bytes, dict[str, Any] | None]:
+    async def respond(self, payload: bytes,
+                      env: dict[str, str]) -> tuple[bytes, dict[str, Any] | None]:
         """The reply for Claude Code and the log record for one event. A recoverable failure
-        is recovered within the budget; results that came later ride on the next event that
-        waits for an answer (`answer`: a note's sender reads nothing, so it takes none)."""
+        is recovered within the budget; results that came later ride on the next event."""
         parsed = self._parse(payload, env)
         if parsed is None:
             return b"", None
         event, result, started = parsed
         assert self.recoveries is not None
         classify_ms = (time.perf_counter() - started) * 1000
-        texts = self.recoveries.take_pending(event.session_id) if answer else []
+        texts = self.recoveries.take_pending(event.session_id)
         handled: Handled | None = None
         if event.kind == events.FAILURE and result.cls == "syntax_error":
             texts.append(await asyncio.to_thread(syntax_text, event, result))
@@ -430,18 +430,39 @@ class Daemon:
         return attempt.allowed, attempt.failures
 
     def _drain_spool(self) -> None:
-        """Events the hook kept while no daemon ran: classified and logged, none lost."""
-        folder = self.paths.root / "spool"
-        if not folder.is_dir():
+        """The events the hook left in the spool, oldest first: every success (nobody waits
+        for an answer to those) and whatever came while no daemon ran. Each is classified,
+        logged and booked (a success credits the failure it ends); none is lost."""
+        folder = self.paths.spool
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".event"))
+        except OSError:
             return
-        for path in sorted(folder.glob("*.event"))[:SPOOL_BATCH]:
+        for name in names:
+            path = folder / name
             try:
                 payload = path.read_bytes()
                 path.unlink()
-            except OSError as exc:
-                self.log.warning("spool.unreadable", file=path.name, error=str(exc))
+            except FileNotFoundError:
                 continue
-            self.handle_event(payload, {}, spooled=True)
+            except OSError as exc:
+                self.log.warning("spool.unreadable", file=name, error=str(exc))
+                continue
+            try:
+                self.handle_event(payload, {}, spooled=True)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the rest
+                self.log.exception("spool.failed", file=name, size=len(payload))
+
+    def _poll_spool(self) -> None:
+        """Drain the spool now and every SPOOL_POLL_SECONDS. Polled, not watched: a watcher
+        would wake the daemon while the hook that wrote the file is still finishing, on the
+        same CPU, and the hook exists to cost nothing. Nothing waits for these events: the
+        log shows them within a poll, and a request drains the spool before it is answered."""
+        assert self._loop is not None
+        try:
+            self._drain_spool()
+        finally:
+            self._loop.call_later(SPOOL_POLL_SECONDS, self._poll_spool)
 
     def status(self) -> dict[str, Any]:
         base = self.catalogue.base if self.catalogue is not None else None

@@ -74,6 +74,11 @@ class StatePaths:
         return self.root / "config.toml"
 
     @property
+    def spool(self) -> Path:
+        """Events the hook leaves for the daemon: successes, and anything while it is down."""
+        return self.root / "spool"
+
+    @property
     def late_results(self) -> Path:
         """Present while the daemon holds a result for a session's next event: the hook waits
         for the daemon's answer on a success only then (hooks/recoverd-hook reads it)."""

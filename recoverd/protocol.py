@@ -11,10 +11,13 @@ Request (client → daemon)::
 
 `kind` is `hook` (payload = one hook event as JSON: Claude Code's PostToolUseFailure or
 PostToolUse, or the explicit `{"tool_input": {"command": …}, "cwd", "exit_code", "stdout",
-"stderr"}` shape), `note` (the same payload, from a sender that reads nothing back: the daemon
-sends no ack and no body, and a note never takes the late results kept for its session), or
-`ping` (empty payload). The hook sends a success as a note unless the file `<state>/late-results`
-exists: then a recovery's late result may be waiting, and it asks with `hook`.
+"stderr"}` shape) or `ping` (empty payload).
+
+Not every event takes this path. The hook leaves a success (PostToolUse: nobody waits for an
+answer) as a file in `<state>/spool/`, which the daemon watches and drains oldest first, before
+it answers any request. Only while the file `<state>/late-results` exists (a recovery's result
+waits for its session's next event) does a success come here, to be answered. Events that
+arrive while no daemon runs are spooled the same way.
 
 The env block carries only the variables that decide how a command runs (PATH, VIRTUAL_ENV,
 package-index settings …: `ENV_PREFIXES`), never the whole environment: the hook's environment
@@ -26,8 +29,7 @@ cap, or one that is malformed, gets an empty body and a log event, and the conne
 Reply (daemon → client)::
 
     +                                   one byte, sent as soon as the header is read: "alive"
-                                        (nothing at all for a `note`)
-    <body_len>\\n<body>                  the body (none for a `note`); then the daemon closes
+    <body_len>\\n<body>                  the body; then the daemon closes
 
 For `hook`, the body is exactly one JSON object for Claude Code (`hookSpecificOutput`) or empty.
 For `ping`, it is a JSON object describing the daemon. A client that receives fewer than
@@ -44,7 +46,7 @@ MAX_ENV = 256 * 1024
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_BODY = 64 * 1024
 ACK = b"+"
-KINDS = ("hook", "note", "ping")
+KINDS = ("hook", "ping")
 
 # Variables forwarded by the hook: what a recovery or a retry needs to act like the command did.
 ENV_NAMES = frozenset(

@@ -271,19 +271,22 @@ def test_success_event_prints_nothing(home: Home, daemon: RunningDaemon) -> None
     home.wait_for_log("event.classified", lambda r: r.get("kind") == "success")
 
 
-def test_a_success_is_a_note_nobody_waits_for(home: Home, daemon: RunningDaemon) -> None:
-    """With no late result waiting, the hook hands a success over and leaves: even a stopped
-    daemon costs it nothing, and the daemon still books the event when it runs again."""
+def test_a_success_is_spooled_and_the_daemon_books_it(home: Home,
+                                                      daemon: RunningDaemon) -> None:
+    """Nobody waits for an answer to a success: the hook leaves it in the spool and goes, so
+    even a stopped daemon costs it nothing; the daemon books it once it runs again."""
     os.kill(daemon.pid, signal.SIGSTOP)
     try:
         run = run_hook(home, success_event(home.root), deadline=4.0, ack_timeout=2.0)
+        assert run.reply() is None
+        assert run.elapsed < 1.5, f"the hook waited {run.elapsed:.2f}s on a success"
+        assert [f.read_bytes() for f in spooled(home)] == [success_event(home.root)]
     finally:
         os.kill(daemon.pid, signal.SIGCONT)
-    assert run.reply() is None
-    assert run.elapsed < 1.5, f"the hook waited {run.elapsed:.2f}s on a success"
     record = home.wait_for_log("event.classified", lambda r: r.get("kind") == "success")
-    assert record["command"] == "echo hello" and record["replied"] is False
-    assert not spooled(home)
+    assert record["command"] == "echo hello" and record["spooled"] is True
+    wait_for(lambda: not spooled(home), "the daemon to drain the spool")
+    assert daemon.ping() is not None
 
 
 def test_a_success_waits_for_the_answer_while_late_results_wait(home: Home,
@@ -295,17 +298,40 @@ def test_a_success_waits_for_the_answer_while_late_results_wait(home: Home,
     fake.close()
     assert fake.request.startswith(b"RECOVERD/1 hook ")
     assert run.reply() == json.loads(late)
+    assert not spooled(home)
 
 
-def test_a_note_is_sent_whole_and_the_hook_reads_nothing(home: Home, fake_daemon) -> None:
-    fake = fake_daemon(b"+0\n", hold=True)
-    event = success_event(home.root)
-    run = run_hook(home, event, deadline=4.0, ack_timeout=2.0)
-    fake.release.set()
-    fake.close()
-    assert run.reply() is None
-    assert fake.request.startswith(b"RECOVERD/1 note ") and fake.request.endswith(event)
-    assert run.elapsed < 1.5
+def test_a_success_with_no_daemon_starts_one(home: Home) -> None:
+    """A dead pid in the pidfile is no daemon: the success is spooled and a daemon started."""
+    home.root.mkdir(parents=True, exist_ok=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    home.pidfile.write_text(f"{dead.pid}\n")
+    run = run_hook(home, success_event(home.root), autostart=True)
+    pid = None
+    try:
+        assert run.reply() is None
+        status = wait_for(lambda: client.ping(home.sock), "the autostarted daemon to answer")
+        pid = status["pid"]
+        home.wait_for_log("event.classified", lambda r: r.get("kind") == "success")
+        wait_for(lambda: not spooled(home), "the daemon to drain the spool")
+    finally:
+        pid = pid or pidfile.read(home.pidfile)
+        if pid is not None and pidfile.is_recoverd(pid):
+            stop_pid(pid)
+
+
+def test_output_that_quotes_a_success_event_is_still_a_failure(home: Home,
+                                                               daemon: RunningDaemon) -> None:
+    """Only the event's own field makes a success: the same words in the output are escaped."""
+    quoted = '{"hook_event_name":"PostToolUse"} {"hook_event_name": "PostToolUse"}'
+    event = json.loads(failure_event(home.root))
+    event["error"] += "\n" + quoted
+    run = run_hook(home, json.dumps(event).encode(), **ANSWERED)
+    reply = run.reply()
+    assert reply is not None and "nosuchmod_xyz" in reply["hookSpecificOutput"][
+        "additionalContext"]
+    assert not spooled(home)
 
 
 def _garbage() -> bytes:
