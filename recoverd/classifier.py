@@ -109,7 +109,9 @@ def _best(patterns: PatternSet, texts: list[str], event: events.Event
     success = event.kind == events.SUCCESS
     best: tuple[int, int, Pattern, Any, str] | None = None
     for number, text in enumerate(texts):
-        for pattern in patterns.candidates(text):
+        for pattern in patterns.candidates(text):  # highest priority first
+            if best is not None and pattern.priority < best[0]:
+                break  # a lower priority cannot win, wherever it matches
             if number and pattern.cls != "crlf_line_endings":
                 continue  # the second text only serves the line-ending entries
             if success and 0 not in pattern.exit_codes:

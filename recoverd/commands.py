@@ -12,7 +12,6 @@ from typing import Any
 import re2
 
 _SEPARATORS = re2.compile(r"\|\||&&|[;|&\n]")
-_ASSIGNMENT = re2.compile(r"\A[A-Za-z_][A-Za-z0-9_]*=")
 _WRAPPERS = frozenset({"env", "time", "nice", "nohup", "command", "exec", "timeout", "stdbuf"})
 _PYTHON = re2.compile(r"\A(?:.*/)?python(?:\d+(?:\.\d+)?)?\z")
 # How each package manager installs one package; `{python}` is the failed command's python.
@@ -30,12 +29,18 @@ _INSTALL = {
 _SCRIPT_RUNNERS = re2.compile(r"\A(?:npm|pnpm|yarn|bun)\z")
 
 
-def last_segment(command: str) -> str:
-    """The last command of a list or pipeline: the one whose exit status the shell reports.
+@functools.lru_cache(maxsize=256)
+def segments(command: str) -> tuple[str, ...]:
+    """The commands of a list or pipeline, stripped, empty ones left out.
 
     Quotes are respected only roughly (a separator inside quotes splits too); that is enough to
-    find the program name, which is all callers need."""
-    parts = [p.strip() for p in _SEPARATORS.split(command) if p.strip()]
+    find the program names, which is all callers need. Cached: one event asks several times."""
+    return tuple(part for part in (p.strip() for p in _SEPARATORS.split(command)) if part)
+
+
+def last_segment(command: str) -> str:
+    """The last command of a list or pipeline: the one whose exit status the shell reports."""
+    parts = segments(command)
     return parts[-1] if parts else command.strip()
 
 
@@ -45,7 +50,11 @@ def words(segment: str) -> list[str]:
 
 @functools.lru_cache(maxsize=512)
 def _split(segment: str) -> tuple[str, ...]:
-    """shlex is slow and one event asks about the same command several times."""
+    """shlex is slow and one event asks about the same command several times. Without quotes
+    or backslashes, and in printable ASCII, shlex splits exactly where str.split() does."""
+    if not ("'" in segment or '"' in segment or "\\" in segment) and segment.isascii() and (
+            segment.replace("\t", " ").replace("\n", " ").replace("\r", " ").isprintable()):
+        return tuple(segment.split())
     try:
         return tuple(shlex.split(segment, comments=False))
     except ValueError:
@@ -54,10 +63,15 @@ def _split(segment: str) -> tuple[str, ...]:
 
 def program_words(command: str, segment: str | None = None) -> list[str]:
     """The words of the deciding command with env assignments and wrappers dropped."""
-    tokens = words(last_segment(command) if segment is None else segment)
+    return list(_program_words(last_segment(command) if segment is None else segment))
+
+
+@functools.lru_cache(maxsize=512)
+def _program_words(segment: str) -> tuple[str, ...]:
+    tokens = words(segment)
     while tokens:
         head = tokens[0]
-        if _ASSIGNMENT.search(head):
+        if _is_assignment(head):
             tokens.pop(0)
         elif head in _WRAPPERS:
             tokens.pop(0)
@@ -67,14 +81,20 @@ def program_words(command: str, segment: str | None = None) -> list[str]:
                 tokens.pop(0)
         else:
             break
-    return tokens
+    return tuple(tokens)
+
+
+def _is_assignment(word: str) -> bool:
+    """`NAME=value`, NAME as the shell allows it: ASCII letters, digits, `_`, no digit first."""
+    name, sep, _ = word.partition("=")
+    return bool(sep) and name.isascii() and name.isidentifier()
 
 
 def python_of(command: str) -> str:
     """The Python interpreter the failed command ran, as written in it (`.venv/bin/python`), or
     `python3`: a tool in a venv's bin folder (`.venv/bin/pytest`) names the venv's python."""
-    for segment in reversed([p for p in _SEPARATORS.split(command) if p.strip()]):
-        tokens = program_words(command, segment)
+    for segment in reversed(segments(command)):
+        tokens = _program_words(segment)
         if not tokens:
             continue
         head = tokens[0]

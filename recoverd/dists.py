@@ -22,6 +22,7 @@ class DistGuess:
     namespace: bool = False
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
     """PEP 503 normalisation: case and runs of `-_.` do not matter."""
     return _PEP503.sub("-", name).lower()

@@ -311,11 +311,14 @@ class PatternSet:
     # indices into `patterns` of the entries that have only a command condition
     command_only: tuple[int, ...] = ()
     by_set_index: tuple[int, ...] = ()
+    # each entry's place when ordered by priority, highest first (catalogue order in a tie)
+    rank: tuple[int, ...] = ()
 
     def candidates(self, text: str) -> list[Pattern]:
+        """The entries that may match the text, highest priority first."""
         hits = (self.matcher.Match(encoded(text)) if self.matcher is not None else None) or []
         chosen = {self.by_set_index[h] for h in hits} | set(self.command_only)
-        return [self.patterns[i] for i in sorted(chosen)]
+        return [self.patterns[i] for i in sorted(chosen, key=self.rank.__getitem__)]
 
     def by_id(self, ident: str) -> Pattern | None:
         return next((p for p in self.patterns if p.id == ident), None)
@@ -332,7 +335,12 @@ def build(patterns: Sequence[Pattern], report: LoadReport) -> PatternSet:
         else:
             command_only.append(i)
     matcher.Compile()
-    return PatternSet(tuple(patterns), report, matcher, tuple(command_only), tuple(index))
+    order = sorted(range(len(patterns)), key=lambda i: (-patterns[i].priority, i))
+    rank = [0] * len(patterns)
+    for place, i in enumerate(order):
+        rank[i] = place
+    return PatternSet(tuple(patterns), report, matcher, tuple(command_only), tuple(index),
+                      tuple(rank))
 
 
 def load_layers(folders: Iterable[Path | None]) -> PatternSet:

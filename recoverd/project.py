@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import time
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -43,14 +44,16 @@ class Project:
     python_manager: str = ""  # uv, poetry, pdm, pipenv, or "" (plain pip)
     node_manager: str = ""  # npm, pnpm, yarn, bun, or "" (no package.json)
     name: str = ""  # [project].name from pyproject.toml
+    # What the root and src/ held when read: load() reads again when either folder changes.
+    entries: frozenset[str] = frozenset()
+    src_entries: frozenset[str] = frozenset()
 
     def has_local_package(self, top: str) -> bool:
         """`top` is this project's own code (a package or module at the root or under src/),
         or the project itself."""
-        root = str(self.root)
-        for base in (root, os.path.join(root, "src")):
-            if os.path.exists(os.path.join(base, top, "__init__.py")) or os.path.exists(
-                    os.path.join(base, top + ".py")):
+        for base, names in (("", self.entries), ("src", self.src_entries)):
+            if top + ".py" in names or (top in names and os.path.exists(
+                    os.path.join(self.root, base, top, "__init__.py"))):
                 return True
         return bool(self.name) and canonical(self.name) == canonical(top)
 
@@ -63,6 +66,14 @@ class Project:
 
 
 _ROOTS: dict[str, tuple[tuple[int, ...], Path]] = {}
+# File times come from a coarse clock: a change in the same tick as a read leaves the time as
+# it was. What was read while a time was this fresh is read again next time (as git does).
+RACY_NS = 100_000_000
+_RACY = -2  # a time no file has: a stamp holding it never matches
+
+
+def _racy(mtimes: Iterable[int]) -> bool:
+    return max(mtimes, default=0) >= time.time_ns() - RACY_NS
 
 
 def find_root(cwd: str | Path) -> Path:
@@ -88,7 +99,7 @@ def find_root(cwd: str | Path) -> Path:
     root = _find_root(cwd)
     if len(_ROOTS) > 1024:
         _ROOTS.clear()
-    _ROOTS[key] = (tuple(stamps), root)
+    _ROOTS[key] = ((_RACY,) if _racy(stamps) else tuple(stamps), root)
     return root
 
 
@@ -277,6 +288,8 @@ def load(cwd: str | Path) -> Project:
     project = _read(root)
     if len(_CACHE) > 256:
         _CACHE.clear()
+    if _racy(m for _, m in stamp):
+        stamp = (("", _RACY),)
     _CACHE[root] = (stamp, project)
     return project
 
@@ -291,9 +304,18 @@ def _read(root: Path) -> Project:
         manager = "pipenv"
     node, node_manager = _package_json(root)
     name = _read_toml(root / "pyproject.toml").get("project", {}).get("name", "")
+    entries = _listing(root)
     return Project(root=root, python=python, node=node, requirement_files=files,
                    python_manager=manager, node_manager=node_manager,
-                   name=name if isinstance(name, str) else "")
+                   name=name if isinstance(name, str) else "", entries=entries,
+                   src_entries=_listing(root / "src") if "src" in entries else frozenset())
+
+
+def _listing(folder: Path) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(folder))
+    except OSError:
+        return frozenset()
 
 
 def is_inside(path: Path, folder: Path) -> bool:
