@@ -353,7 +353,7 @@ def check_latency(cfg: Config, wirings: list[Wiring],
                         "reinstall recoverd; `recoverd log` may say more")]
     median, base = statistics.median(hook_ms), statistics.median(base_ms)
     ratio = median / base if base > 0 else float("inf")
-    text = (f"the hook answers a PostToolUse in {median:.1f} ms (median of {runs}); "
+    text = (f"the hook takes a PostToolUse in {median:.1f} ms (median of {runs}); "
             f"`python -I -S -c pass` takes {base:.1f} ms: ratio {ratio:.2f}")
     if ratio > LATENCY_WARN_RATIO:
         return [Finding("latency", WARN, text + f" (expected <= {LATENCY_WARN_RATIO:g})",
