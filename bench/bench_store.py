@@ -62,7 +62,8 @@ def make(rng: random.Random, now: float) -> tuple[Outcome, float]:
     ran = outcome in ("healed", "failed")
     return Outcome(project=project, session="s", signature=f"{hash((cls, pattern)) & 0xFFFF:016x}",
                    template=f"{cls} <name>", cls=cls, pattern=pattern, subject="pkg",
-                   action=action_text("pip_install", ["pip", "install", f"pkg{rng.randint(1, 50)}"]),
+                   action=action_text("pip_install",
+                                      ["pip", "install", f"pkg{rng.randint(1, 50)}"]),
                    outcome=outcome, classify_ms=0.1, recovery_ms=rng.uniform(200, 9000) if ran
                    else None, command=f"python app{rng.randint(1, 20)}.py"), (
         now - rng.random() * 29 * DAY)

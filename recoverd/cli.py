@@ -183,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Claude what happened and what to do next.",
         epilog="examples:\n  recoverd start\n  recoverd status --json\n"
                "  echo '{\"tool_input\":{\"command\":\"python3 x.py\"},\"cwd\":\".\","
-               "\"exit_code\":1,\"stderr\":\"ModuleNotFoundError: No module named '\\''yaml'\\''\"}'"
+               "\"exit_code\":1,"
+               "\"stderr\":\"ModuleNotFoundError: No module named '\\''yaml'\\''\"}'"
                " | recoverd classify\n  recoverd log -f",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

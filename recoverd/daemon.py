@@ -35,6 +35,7 @@ from recoverd.config import Config, ConfigError
 from recoverd.project import find_root
 from recoverd.recoveries import Handled, Recoveries, outcome_of
 from recoverd.store import StoreError, action_text, outcome_for, should_attempt
+from recoverd.text import shorten
 
 # Classes for which Claude gains nothing from a note: success, harmless exits, unknowns.
 SILENT_CLASSES = frozenset({"no_error", "benign_nonzero_exit", "unknown"})
@@ -75,7 +76,7 @@ def context_reply(event: events.Event, texts: list[str]) -> bytes:
     """Exactly one JSON object carrying the texts as additionalContext, or nothing."""
     if not texts:
         return b""
-    context = diagnosis.shorten("\n\n".join(texts), diagnosis.LIMIT)
+    context = shorten("\n\n".join(texts), diagnosis.LIMIT)
     name = event.hook_event_name or "PostToolUseFailure"
     return json.dumps(
         {"hookSpecificOutput": {"hookEventName": name, "additionalContext": context}},
@@ -192,8 +193,10 @@ class Daemon:
         loop = self._loop
         assert loop is not None
         try:
-            watcher = Watcher(self.catalogue.folders(),
-                              lambda: loop.call_soon_threadsafe(self._schedule_reload))
+            def changed() -> None:
+                loop.call_soon_threadsafe(self._schedule_reload)
+
+            watcher = Watcher(self.catalogue.folders(), changed)
             watcher.start()
         except OSError as exc:  # inotify limits, unreadable folder: run without hot reload
             self.log.warning("pattern.watch_failed", error=str(exc))

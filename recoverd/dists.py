@@ -25,7 +25,7 @@ class DistGuess:
 @functools.lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
     """PEP 503 normalisation: case and runs of `-_.` do not matter."""
-    return _PEP503.sub("-", name).lower()
+    return str(_PEP503.sub("-", name)).lower()
 
 
 def is_valid_dist_name(name: str) -> bool:

@@ -178,7 +178,7 @@ def check_settings(project_dir: Path) -> tuple[list[Finding], list[Wiring]]:
     wirings: list[Wiring] = []
     plugin = False
     seen: set[Path] = set()
-    for scope, path in settings_files(project_dir):
+    for _scope, path in settings_files(project_dir):
         if path in seen:  # the project is the home folder: user and project are one file
             continue
         seen.add(path)

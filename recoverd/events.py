@@ -95,7 +95,7 @@ def split_error(error: str) -> tuple[int | None, str, int]:
 def from_mapping(data: dict[str, Any], env: dict[str, str]) -> Event:
     name = _text(data.get("hook_event_name"))
     tool = _text(data.get("tool_name")) or "Bash"
-    common = {
+    common: dict[str, Any] = {
         "command": _command(data),
         "cwd": _text(data.get("cwd")),
         "session_id": _text(data.get("session_id")),

@@ -13,7 +13,7 @@ import logging.handlers
 import os
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import re2
 import structlog
@@ -58,7 +58,7 @@ def redact(text: str) -> str:
     text = data.decode("utf-8", "replace")  # lone surrogates (from JSON escapes) cannot be matched
     text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{REDACTED}@", text)
     text = _ASSIGNED.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    return _SECRETS.sub(REDACTED, text)
+    return str(_SECRETS.sub(REDACTED, text))
 
 
 def redact_value(value: Any, key: str = "") -> Any:
@@ -85,7 +85,8 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
     def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+        return cast(io.TextIOWrapper, open(fd, self.mode, encoding=self.encoding,
+                                           errors=self.errors))
 
 
 def configure(log_file: Path | None, max_bytes: int = 5 << 20, backups: int = 3) -> None:

@@ -63,8 +63,7 @@ def _follow(log: Path) -> Iterator[str]:
             rest = handle.read()
             handle.close()
             handle = None
-            for extra in rest.splitlines(keepends=True):
-                yield extra
+            yield from rest.splitlines(keepends=True)
             if log.exists():
                 handle = open(log, encoding="utf-8", errors="replace")  # noqa: SIM115
                 inode = log.stat().st_ino

@@ -11,7 +11,8 @@ A file holds `[[pattern]]` entries and, optionally, `disable = ["id", …]`. An 
     priority    higher wins when several entries match (default 50); ties go to the later match
     action      the fix kind (FIX_KINDS)
     captures    {group = "meaning"}: every named group of `regex`, documented
-    each        optional RE2 whose every match adds one failing test (groups id, file, name, message)
+    each        optional RE2 whose every match adds one failing test
+                (groups id, file, name, message)
     examples    outputs that must match: strings, or tables {output, command?, exit_code?, <group>?}
     near_misses outputs that must not match (same forms)
     description one line for people
@@ -148,11 +149,11 @@ class Pattern:
             if len(data) <= 2 * window:
                 break
             start = data.find(b"\n", len(data) - window) + 1
-            for found in self.compiled.finditer(data, start or len(data) - window):
-                pass
+            for found in self.compiled.finditer(data, start or len(data) - window):  # noqa: B007
+                pass  # only the last one is wanted
             if found is not None:
                 return Found(found, text, data)
-        for found in self.compiled.finditer(data):
+        for found in self.compiled.finditer(data):  # noqa: B007
             pass
         return None if found is None else Found(found, text, data)
 
@@ -209,7 +210,7 @@ def _entry(raw: Any, source: str, index: int, report: LoadReport) -> Pattern | N
     for key in raw.keys() - _KEYS:
         report.add(f"{name}:{key}", "unknown key")
     cls = raw.get("class")
-    if cls not in VOCABULARY:
+    if not isinstance(cls, str) or cls not in VOCABULARY:
         report.add(f"{name}:class", f"{cls!r} is not in the class vocabulary")
     action = raw.get("action", "report")
     if action not in FIX_KINDS:
@@ -251,7 +252,7 @@ def _entry(raw: Any, source: str, index: int, report: LoadReport) -> Pattern | N
     if len(report.errors) > before:
         return None
     pattern = Pattern(
-        id=ident, cls=cls, regex=regex, action=action, source=source,
+        id=ident, cls=str(cls), regex=regex, action=action, source=source,
         variant=str(raw.get("variant", "")), command=command, exit_codes=tuple(codes),
         priority=priority, captures=dict(captures), each=each,
         examples=tuple(e for e in examples if e), near_misses=tuple(e for e in misses if e),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from recoverd import project, pyenv, resources
+from recoverd.dists import canonical
 
 RECURRING = 3  # the same failure this many times in the window is worth a warning
 
@@ -44,7 +45,7 @@ def _python_findings(proj: project.Project) -> list[Finding]:
         return [Finding("externally_managed", interpreter,
                         "externally managed (PEP 668): pip will refuse to install into it",
                         "python3 -m venv .venv")]
-    installed = {project.canonical(d) for dists in env.provided.values() for d in dists}
+    installed = {canonical(d) for dists in env.provided.values() for d in dists}
     missing = sorted({d.name for d in declared if d.key not in installed})
     return [Finding("missing_python_dependency", name, f"declared but not installed in "
                     f"{env.prefix}", "recoverd installs it when a command fails, or run the "

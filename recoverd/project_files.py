@@ -9,15 +9,20 @@ Roles, decided from the path first, then the name, then the contents (first rule
 
 | role       | severity | files |
 | ---------- | -------- | ----- |
-| deprecated | low      | under deprecated/, legacy/, attic/, archive/, old/; or marked deprecated near the top |
-| docs       | low      | *.md, *.rst, *.adoc, *.txt, README/CHANGELOG/…; under docs/, doc/, examples/ |
-| test       | medium   | under tests/, test/, __tests__/, spec/; test_*.py, *_test.py, *.test.js, *.spec.ts |
+| deprecated | low      | under deprecated/, legacy/, attic/, archive/, old/;                    |
+|            |          | or marked deprecated near the top                                      |
+| docs       | low      | *.md, *.rst, *.adoc, *.txt, README/CHANGELOG/…;                        |
+|            |          | under docs/, doc/, examples/                                           |
+| test       | medium   | under tests/, test/, __tests__/, spec/;                                |
+|            |          | test_*.py, *_test.py, *.test.js, *.spec.ts                             |
 | script     | medium   | under scripts/, tools/, bin/; *.sh, Makefile, justfile |
 | ci         | medium   | .github/, .gitlab-ci.yml, .circleci/ |
-| entrypoint | critical | main.py, app.py, server.py, __main__.py, manage.py, wsgi.py, asgi.py, index.js, …; |
+| entrypoint | critical | main.py, app.py, server.py, __main__.py, manage.py, wsgi.py, asgi.py,  |
+|            |          | index.js, …;                                                           |
 |            |          | package.json "main"/"bin" targets, pyproject [project.scripts] modules; |
 |            |          | a Python file with `if __name__ == "__main__":` |
-| config     | critical | *.toml, *.yaml, *.json, *.ini, *.cfg, *.conf, .env*, Dockerfile*, docker-compose*, |
+| config     | critical | *.toml, *.yaml, *.json, *.ini, *.cfg, *.conf, .env*, Dockerfile*,      |
+|            |          | docker-compose*,                                                       |
 |            |          | requirements*.txt, constraints*.txt, Pipfile, setup.py |
 | source     | high     | *.py, *.js, *.ts, *.go, *.rs, … (modules in use, API handlers) |
 | other      | medium   | any other text file (its references get 0.1 less confidence) |

@@ -9,6 +9,7 @@ failure in the same project, and says so once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -154,7 +155,7 @@ class Recoveries:
         if task is None or task.done():
             task = asyncio.create_task(self._run(plan, event))
             self._tasks[key] = task
-            task.add_done_callback(lambda t, k=key: self._finished(k, t))
+            task.add_done_callback(functools.partial(self._finished, key))
         else:
             self.log.info("recovery.coalesced", argv=plan.fix.argv, session=event.session_id)
         done, _ = await asyncio.wait({task}, timeout=self.config.budget_seconds)

@@ -12,19 +12,19 @@ Strategy and confidence come from where the reference stands (placement). The co
 safe it is to apply the edit without a person looking; `recoverd fix` applies edits at or above
 0.5 by default.
 
-| context      | where                                                   | with replacement | none        |
-| ------------ | ------------------------------------------------------- | ---------------- | ----------- |
-| config_value | the whole value of a config key (`model: X`, `M=X`)     | replace 0.9      | review 0    |
-| list_entry   | a line that is one list / dependency entry (`- X`)      | replace 0.9      | remove 0.8  |
-| literal      | a string literal that is exactly the name               | replace 0.85     | review 0    |
-| prose        | documentation text                                      | replace 0.8      | review 0    |
-| comment      | a comment                                               | replace 0.8      | review 0    |
-| docstring    | a docstring                                             | replace 0.8      | review 0    |
-| argument     | a whole word in a longer value or command (`pull X`)    | replace 0.7      | review 0    |
-| embedded     | part of a longer word (a path, a URL)                   | replace 0.5      | review 0    |
-| import       | an import or require                                    | review 0.4       | review 0    |
-| code         | an identifier or expression                             | review 0.3       | review 0    |
-| interpolated | an f-string, template, format string, concatenation     | review 0.3       | review 0    |
+| context      | where                                                | replacement  | none       |
+| ------------ | ---------------------------------------------------- | ------------ | ---------- |
+| config_value | the whole value of a config key (`model: X`, `M=X`)  | replace 0.9  | review 0   |
+| list_entry   | a line that is one list / dependency entry (`- X`)   | replace 0.9  | remove 0.8 |
+| literal      | a string literal that is exactly the name            | replace 0.85 | review 0   |
+| prose        | documentation text                                   | replace 0.8  | review 0   |
+| comment      | a comment                                            | replace 0.8  | review 0   |
+| docstring    | a docstring                                          | replace 0.8  | review 0   |
+| argument     | a whole word in a longer value or command (`pull X`) | replace 0.7  | review 0   |
+| embedded     | part of a longer word (a path, a URL)                | replace 0.5  | review 0   |
+| import       | an import or require                                 | review 0.4   | review 0   |
+| code         | an identifier or expression                          | review 0.3   | review 0   |
+| interpolated | an f-string, template, format string, concatenation  | review 0.3   | review 0   |
 
 Then: -0.2 when a version constraint written for the old resource follows it (`X>=2`,
 `"X": "^1"`), -0.2 when the case differs from the name given, -0.1 in a file of no known type;

@@ -144,7 +144,8 @@ def ollama_models(relative: PurePosixPath, text: str) -> Iterator[Use]:
         if ollama_like and _MODEL_NAME.fullmatch(value):
             yield Use("ollama", value, f"{relative}:{line}")
     for match in _OLLAMA_COMMAND.finditer(text):
-        yield Use("ollama", match.group(1), f"{relative}:{text.count(chr(10), 0, match.start()) + 1}")
+        line = text.count("\n", 0, match.start()) + 1
+        yield Use("ollama", match.group(1), f"{relative}:{line}")
 
 
 def local_modules(files: list[PurePosixPath]) -> set[str]:

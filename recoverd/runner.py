@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pexpect
 import psutil
@@ -87,7 +88,7 @@ def run_once(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout: flo
                               echo=False)
     except (pexpect.ExceptionPexpect, OSError) as exc:
         return Outcome(argv, None, error=str(exc), seconds=time.monotonic() - started)
-    patterns = [pexpect.EOF, pexpect.TIMEOUT, *PROMPTS]
+    patterns: list[Any] = [pexpect.EOF, pexpect.TIMEOUT, *PROMPTS]
     answers = list(PROMPTS.values())
     chunks: list[str] = []
     outcome = Outcome(argv, None)
@@ -101,13 +102,15 @@ def run_once(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout: flo
                 break
             if index == 1:
                 outcome.timed_out = True
-                kill_tree(child.pid, reap_root=False)
+                if child.pid is not None:
+                    kill_tree(child.pid, reap_root=False)
                 break
             prompt = child.after if isinstance(child.after, str) else ""
             chunks.append(prompt)
             if not answer_prompts:
                 outcome.prompt = prompt.strip()
-                kill_tree(child.pid, reap_root=False)
+                if child.pid is not None:
+                    kill_tree(child.pid, reap_root=False)
                 break
             child.sendline(answers[index - 2])
     finally:
@@ -118,6 +121,12 @@ def run_once(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout: flo
     outcome.output = "".join(chunks).replace("\r\n", "\n")[-OUTPUT_LIMIT:]
     outcome.seconds = time.monotonic() - started
     return outcome
+
+
+def _last_result(state: tenacity.RetryCallState) -> Any:
+    """When the attempts run out, the last outcome is the answer (it is a value, not raised)."""
+    assert state.outcome is not None
+    return state.outcome.result()
 
 
 def run(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout: float = 600.0,
@@ -139,7 +148,7 @@ def run(argv: Sequence[str], cwd: str, env: Mapping[str, str], timeout: float = 
             max(0.0, deadline - time.monotonic())),
         wait=tenacity.wait_exponential(multiplier=backoff, max=30),
         retry=tenacity.retry_if_result(lambda o: o.transient),
-        retry_error_callback=lambda state: state.outcome.result(),
+        retry_error_callback=_last_result,
         reraise=True,
     )
     outcome: Outcome = retrying(attempt)

@@ -338,7 +338,8 @@ class Store:
         if self.schema_version() == len(MIGRATIONS):
             return  # the common case needs no write lock (a reader may open while we write)
         with self._write() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta "
+                       "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             version = int(row[0]) if row else 0  # read again: another process may have migrated
             if version > len(MIGRATIONS):
