@@ -18,6 +18,7 @@ import re2
 from recoverd import checks, commands, project, pyenv, runner, safety
 from recoverd.classifier import Classification
 from recoverd.config import Config
+from recoverd.declarations import Declaration
 from recoverd.dists import canonical, dist_for
 from recoverd.events import Event
 from recoverd.fixes import Fix
@@ -91,7 +92,7 @@ def _command_env(event: Event) -> dict[str, str]:
     return {**base, **event.env}
 
 
-def _python_sync(proj: project.Project, decl: project.Declaration, python: str,
+def _python_sync(proj: project.Project, decl: Declaration, python: str,
                  manager: str, env: dict[str, str]) -> list[str] | None:
     """The project manager's own command that installs everything it declares."""
     if manager in ("uv", "poetry", "pdm", "pipenv"):
@@ -111,7 +112,7 @@ def _python_sync(proj: project.Project, decl: project.Declaration, python: str,
 
 
 def _declared_but_absent(proj: project.Project,
-                         target: pyenv.PythonEnv) -> list[project.Declaration]:
+                         target: pyenv.PythonEnv) -> list[Declaration]:
     """Declared distributions (not optional extras, not lockfile-only) missing from the env."""
     installed = {canonical(d) for dists in target.provided.values() for d in dists}
     seen: set[str] = set()
@@ -131,7 +132,7 @@ def _add_command(python: str, manager: str, dist: str) -> list[str]:
         manager, [python, "-m", "pip", "install", dist])
 
 
-def _typo(name: str, declared: list[project.Declaration]) -> str:
+def _typo(name: str, declared: list[Declaration]) -> str:
     names = sorted({d.name for d in declared})
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.75)
     return close[0] if close and canonical(close[0]) != canonical(name) else ""
@@ -245,7 +246,7 @@ def plan_python(event: Event, result: Classification, config: Config) -> Plan | 
                 f"packages (install policy `{policy}`).{hint}", interpreter=target.interpreter)
 
 
-def _bin_provider(proj: project.Project, command: str) -> project.Declaration | None:
+def _bin_provider(proj: project.Project, command: str) -> Declaration | None:
     """The declared package that provides a missing npm-script command: one of the same name,
     or, while node_modules is absent or incomplete, any declaration whose package is missing
     (its bin arrives with it)."""
