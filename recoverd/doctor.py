@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from recoverd import __version__, client, install, paths, pidfile
+from recoverd import __version__, client, install, paths, pidfile, settings_entries, settings_merge
 from recoverd.config import Config
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -170,7 +170,8 @@ def _imports_recoverd(python: str) -> bool:
 
 
 def settings_files(project_dir: Path) -> list[tuple[str, Path]]:
-    return [(scope, install.settings_path(scope, project_dir)) for scope in install.SCOPES]
+    return [(scope, settings_entries.settings_path(scope, project_dir))
+            for scope in settings_entries.SCOPES]
 
 
 def check_settings(project_dir: Path) -> tuple[list[Finding], list[Wiring]]:
@@ -183,8 +184,8 @@ def check_settings(project_dir: Path) -> tuple[list[Finding], list[Wiring]]:
             continue
         seen.add(path)
         try:
-            loaded = install.load(path)
-        except install.SettingsError as exc:
+            loaded = settings_merge.load(path)
+        except settings_merge.SettingsError as exc:
             found.append(Finding("settings", FAIL, str(exc),
                                  f"fix {path} by hand (Claude Code cannot use it either)"))
             continue
@@ -194,7 +195,7 @@ def check_settings(project_dir: Path) -> tuple[list[Finding], list[Wiring]]:
             found.append(Finding("settings", FAIL, f"{path} sets disableAllHooks: no hook runs",
                                  f"remove `disableAllHooks` from {path}"))
         plugin = plugin or _has_plugin(loaded.data)
-        for event, group, entry in install.recoverd_entries(loaded.data):
+        for event, group, entry in settings_merge.recoverd_entries(loaded.data):
             wirings.append(Wiring(path, event, group.get("matcher"), entry))
     found.extend(_judge_wiring(wirings, plugin, project_dir))
     return found, wirings
@@ -202,16 +203,16 @@ def check_settings(project_dir: Path) -> tuple[list[Finding], list[Wiring]]:
 
 def _judge_wiring(wirings: list[Wiring], plugin: bool, project_dir: Path) -> list[Finding]:
     found: list[Finding] = []
-    deadline = install.hook_deadline()
-    hooks = [w for w in wirings if w.event in install.HOOK_EVENTS]
+    deadline = settings_entries.hook_deadline()
+    hooks = [w for w in wirings if w.event in settings_entries.HOOK_EVENTS]
     for w in hooks:
         where = f"{w.source} ({w.event})"
         if not _matches_bash(w.matcher):
             found.append(Finding("settings", FAIL, f"{where}: matcher {w.matcher!r} does not "
                                  "match Bash, so the hook never runs for Bash calls",
                                  "recoverd install (matcher Bash)"))
-        argv = install.command_argv(w.entry)
-        hook = next((a for a in argv if os.path.basename(a) == install.HOOK_NAME), "")
+        argv = settings_entries.command_argv(w.entry)
+        hook = next((a for a in argv if os.path.basename(a) == settings_entries.HOOK_NAME), "")
         python = argv[0] if argv and argv[0] != hook else ""
         if python and "$" not in python:
             if not os.path.isabs(python):
@@ -231,7 +232,7 @@ def _judge_wiring(wirings: list[Wiring], plugin: bool, project_dir: Path) -> lis
             found.append(Finding("settings", FAIL, f"{where}: timeout {timeout:g}s is not above "
                                  f"the hook's own deadline ({deadline:g}s): Claude Code kills "
                                  "the hook before a slow recovery answers",
-                                 f"recoverd install (timeout {install.hook_timeout()})"))
+                                 f"recoverd install (timeout {settings_entries.hook_timeout()})"))
     live = [w for w in hooks if _matches_bash(w.matcher)]
     on_failure = [w for w in live if w.event == "PostToolUseFailure"]
     on_success = [w for w in live if w.event == "PostToolUse"]
@@ -275,8 +276,8 @@ def check_interpreters(wirings: list[Wiring], cfg: Config) -> list[Finding]:
     found: list[Finding] = []
     checked: set[str] = set()
     for w in wirings:
-        argv = install.command_argv(w.entry)
-        if not argv or w.event not in install.HOOK_EVENTS:
+        argv = settings_entries.command_argv(w.entry)
+        if not argv or w.event not in settings_entries.HOOK_EVENTS:
             continue
         python = argv[0]
         if python in checked or "$" in python or not _executable(python):
@@ -323,8 +324,9 @@ def check_latency(cfg: Config, wirings: list[Wiring],
     the running daemon; compare its median wall time with `python -I -S -c pass`."""
     python, hook = sys.executable, str(paths.hook_script() or "")
     for w in wirings:
-        argv = install.command_argv(w.entry)
-        found_hook = next((a for a in argv if os.path.basename(a) == install.HOOK_NAME), "")
+        argv = settings_entries.command_argv(w.entry)
+        found_hook = next((a for a in argv
+                           if os.path.basename(a) == settings_entries.HOOK_NAME), "")
         if w.event == "PostToolUse" and argv and _executable(argv[0]) \
                 and os.path.isfile(found_hook):
             python, hook = argv[0], found_hook

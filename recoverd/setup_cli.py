@@ -12,7 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from recoverd import client, config, install, paths
+from recoverd import (
+    client,
+    config,
+    install,
+    paths,
+    settings_entries,
+    settings_merge,
+    settings_write,
+)
 
 
 def _user_error(message: str) -> Exception:
@@ -22,7 +30,7 @@ def _user_error(message: str) -> Exception:
 
 
 def _add_scope(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("--scope", choices=install.SCOPES, default="user",
+    cmd.add_argument("--scope", choices=settings_entries.SCOPES, default="user",
                      help="user: ~/.claude/settings.json (every project, the default); "
                           "project: DIR/.claude/settings.json (shared with the project); "
                           "local: DIR/.claude/settings.local.json (this project, you only)")
@@ -80,15 +88,15 @@ def register(sub: Any) -> None:
 
 
 def _target(args: argparse.Namespace) -> Path:
-    return install.settings_path(args.scope, args.project_dir)
+    return settings_entries.settings_path(args.scope, args.project_dir)
 
 
-def _print_dry_run(change: install.Change) -> None:
+def _print_dry_run(change: settings_write.Change) -> None:
     if change.changed:
         sys.stdout.write(change.diff())
         try:
-            install.check_writable(change)
-        except install.SettingsError as exc:
+            settings_write.check_writable(change)
+        except settings_merge.SettingsError as exc:
             print(f"recoverd: the real run would fail: {exc}", file=sys.stderr)
     else:
         print(f"{change.path}: no change")
@@ -103,8 +111,8 @@ def _carry_out(plan: Callable[[], Any], args: argparse.Namespace, cfg: config.Co
         if args.dry_run:
             _print_dry_run(change)
             return None
-        return change, install.apply(change, cfg.paths.backups, installing=installing)
-    except install.SettingsError as exc:
+        return change, settings_write.apply(change, cfg.paths.backups, installing=installing)
+    except settings_merge.SettingsError as exc:
         raise _user_error(str(exc)) from None
 
 
@@ -117,16 +125,17 @@ def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
     if not python or not os.path.isabs(python):
         raise _user_error(f"cannot tell which interpreter runs recoverd ({python!r})")
     target = _target(args)
-    done = _carry_out(lambda: install.plan_install(target, python, hook.resolve(),
-                                                   args.session_start), args, cfg, True)
+    done = _carry_out(lambda: settings_write.plan_install(target, python, hook.resolve(),
+                                                          args.session_start), args, cfg, True)
     if done is None:
         return 0
     change, saved = done
-    events = [event for event, _, _ in install.recoverd_entries(install.load(target).data)]
-    command = install.hook_command(python, hook.resolve())
+    events = [event for event, _, _
+              in settings_merge.recoverd_entries(settings_merge.load(target).data)]
+    command = settings_entries.hook_command(python, hook.resolve())
     if change.changed:
         print(f"recoverd: wired into {target}: {' and '.join(dict.fromkeys(events))} "
-              f"(matcher {install.MATCHER}) run `{command}`")
+              f"(matcher {settings_entries.MATCHER}) run `{command}`")
         if saved is not None:
             print(f"backup of the file as it was: {saved}")
     else:
@@ -152,7 +161,7 @@ def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
 
 def cmd_uninstall(args: argparse.Namespace, cfg: config.Config) -> int:
     target = _target(args)
-    done = _carry_out(lambda: install.plan_uninstall(target, cfg.paths.backups), args, cfg,
+    done = _carry_out(lambda: settings_write.plan_uninstall(target, cfg.paths.backups), args, cfg,
                       False)
     if done is None:
         return 0
@@ -223,7 +232,7 @@ def enable_service(cfg: config.Config, python: str, wait: float) -> bool:
         raise _user_error(f"{unit} exists and was not written by recoverd; move it aside first")
     if old != text:
         unit.parent.mkdir(parents=True, exist_ok=True)
-        install.atomic_write(unit, text.encode())
+        settings_write.atomic_write(unit, text.encode())
         print(f"recoverd: wrote {unit}")
     _systemctl("daemon-reload", check=True)
     active = _systemctl("is-active", "--quiet", install.UNIT_NAME).returncode == 0

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from daemon_fixtures import REPO, Home, daemons_serving, wait_for
 
-from recoverd import client, install
+from recoverd import client, settings_entries, settings_merge, settings_write
 
 HOOK = REPO / "hooks" / "recoverd-hook"
 PYTHON = sys.executable
@@ -57,25 +57,25 @@ def write_settings(path: Path, text: str) -> Path:
 
 
 def without_recoverd(data: dict[str, Any]) -> dict[str, Any]:
-    return install.removed(data)
+    return settings_merge.removed(data)
 
 
 def recoverd_commands(data: dict[str, Any]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    for event, _, entry in install.recoverd_entries(data):
+    for event, _, entry in settings_merge.recoverd_entries(data):
         found.setdefault(event, []).append(entry["command"])
     return found
 
 
-def do_install(path: Path, home: Home, **kwargs: Any) -> install.Change:
-    change = install.plan_install(path, PYTHON, HOOK, **kwargs)
-    install.apply(change, home.root / "backups", installing=True)
+def do_install(path: Path, home: Home, **kwargs: Any) -> settings_write.Change:
+    change = settings_write.plan_install(path, PYTHON, HOOK, **kwargs)
+    settings_write.apply(change, home.root / "backups", installing=True)
     return change
 
 
-def do_uninstall(path: Path, home: Home) -> install.Change:
-    change = install.plan_uninstall(path, home.root / "backups")
-    install.apply(change, home.root / "backups", installing=False)
+def do_uninstall(path: Path, home: Home) -> settings_write.Change:
+    change = settings_write.plan_uninstall(path, home.root / "backups")
+    settings_write.apply(change, home.root / "backups", installing=False)
     return change
 
 
@@ -186,13 +186,14 @@ def test_session_start_is_added_kept_by_a_plain_reinstall_and_removed(
 
 
 def test_a_path_with_spaces_is_quoted_for_the_shell(tmp_path: Path) -> None:
-    command = install.hook_command("/opt/my tools/bin/python", "/src/re coverd/hooks/recoverd-hook")
+    command = settings_entries.hook_command("/opt/my tools/bin/python",
+                                            "/src/re coverd/hooks/recoverd-hook")
     assert command == "'/opt/my tools/bin/python' -I -S '/src/re coverd/hooks/recoverd-hook'"
-    assert install.is_recoverd_entry({"type": "command", "command": command})
-    assert install.is_recoverd_entry({"type": "command", "command":
+    assert settings_entries.is_recoverd_entry({"type": "command", "command": command})
+    assert settings_entries.is_recoverd_entry({"type": "command", "command":
                                       'python3 -I -S "${CLAUDE_PLUGIN_ROOT}/hooks/recoverd-hook"'})
-    assert not install.is_recoverd_entry({"type": "command", "command": "echo recoverd"})
-    assert not install.is_recoverd_entry({"type": "http", "url": "http://x/recoverd-hook"})
+    assert not settings_entries.is_recoverd_entry({"type": "command", "command": "echo recoverd"})
+    assert not settings_entries.is_recoverd_entry({"type": "http", "url": "http://x/recoverd-hook"})
 
 
 def test_the_mode_and_a_symlink_are_kept(tmp_path: Path, home: Home) -> None:
@@ -210,8 +211,8 @@ def test_the_mode_and_a_symlink_are_kept(tmp_path: Path, home: Home) -> None:
 
 def test_a_backup_of_the_previous_file_goes_to_the_state_dir(tmp_path: Path, home: Home) -> None:
     path = write_settings(local_file(tmp_path), USERS_SETTINGS)
-    change = install.plan_install(path, PYTHON, HOOK)
-    saved = install.apply(change, home.root / "backups", installing=True)
+    change = settings_write.plan_install(path, PYTHON, HOOK)
+    saved = settings_write.apply(change, home.root / "backups", installing=True)
     assert saved is not None and saved.parent == home.root / "backups"
     assert saved.read_bytes() == USERS_SETTINGS.encode()
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
@@ -222,14 +223,14 @@ def test_a_backup_of_the_previous_file_goes_to_the_state_dir(tmp_path: Path, hom
 def test_a_failed_replace_leaves_the_file_and_no_temp(tmp_path: Path, home: Home,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_settings(local_file(tmp_path), USERS_SETTINGS)
-    change = install.plan_install(path, PYTHON, HOOK)
+    change = settings_write.plan_install(path, PYTHON, HOOK)
 
     def refuse(src: Any, dst: Any) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(install.os, "replace", refuse)
-    with pytest.raises(install.SettingsError, match="cannot write .*it was left as it was"):
-        install.apply(change, home.root / "backups", installing=True)
+    monkeypatch.setattr(settings_write.os, "replace", refuse)
+    with pytest.raises(settings_merge.SettingsError, match="cannot write .*it was left as it was"):
+        settings_write.apply(change, home.root / "backups", installing=True)
     assert path.read_text(encoding="utf-8") == USERS_SETTINGS
     assert list(path.parent.iterdir()) == [path]
 
@@ -446,5 +447,5 @@ def test_the_plugin_manifest_and_hooks() -> None:
         (entry,) = group["hooks"]
         assert group["matcher"] == "Bash"
         assert entry["command"] == 'python3 -I -S "${CLAUDE_PLUGIN_ROOT}/hooks/recoverd-hook"'
-        assert entry["timeout"] > install.DEFAULT_HOOK_DEADLINE
-        assert install.is_recoverd_entry(entry)
+        assert entry["timeout"] > settings_entries.DEFAULT_HOOK_DEADLINE
+        assert settings_entries.is_recoverd_entry(entry)
