@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from recoverd import signatures, stats  # noqa: E402
-from recoverd.store import Outcome, OutcomeStore, Store, action_text, should_attempt  # noqa: E402
+from recoverd.outcomes import Outcome, OutcomeStore, action_text, should_attempt  # noqa: E402
+from recoverd.store import Store  # noqa: E402
 
 DAY = 86400.0
 KNOWN = [("missing_python_module", "python_module_not_found"), ("test_failure", "pytest_failures"),

@@ -32,9 +32,9 @@ from recoverd import (
 from recoverd.catalogue import Catalogue, Watcher
 from recoverd.classifier import Classification, classify
 from recoverd.config import Config, ConfigError
+from recoverd.outcomes import StoreError, action_text, outcome_for, should_attempt
 from recoverd.project import find_root
 from recoverd.recoveries import Handled, Recoveries, outcome_of
-from recoverd.store import StoreError, action_text, outcome_for, should_attempt
 from recoverd.text import shorten
 
 # Classes for which Claude gains nothing from a note: success, harmless exits, unknowns.

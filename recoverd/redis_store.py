@@ -27,7 +27,7 @@ from typing import Any, Self
 import redis
 
 from recoverd import signatures
-from recoverd.store import (
+from recoverd.outcomes import (
     CREDITABLE,
     DEFAULT_TTL_SECONDS,
     OUTCOMES,
@@ -75,7 +75,7 @@ def _grouped(rows: list[Row], *, by_pattern: bool) -> list[Group]:
 
 
 class RedisStore:
-    """store.OutcomeStore on Redis. Every method is one or a few round trips."""
+    """outcomes.OutcomeStore on Redis. Every method is one or a few round trips."""
 
     def __init__(self, client: Any, ttl_seconds: float, namespace: str) -> None:
         # Any: redis-py types every command as "result or awaitable of result".

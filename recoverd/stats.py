@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from recoverd import patterns, signatures
-from recoverd.store import Group, OutcomeStore, SignatureGroup, StoreError
+from recoverd.outcomes import Group, OutcomeStore, SignatureGroup, StoreError
 from recoverd.text import normalize
 
 

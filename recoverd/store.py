@@ -10,181 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import Any, Self
 
 from recoverd import signatures
-from recoverd.journal import redact
+from recoverd.outcomes import (
+    CREDITABLE,
+    DEFAULT_TTL_SECONDS,
+    OUTCOMES,
+    Outcome,
+    StoreError,
+    prepare,
+)
+from recoverd.store_queries import StatsQueries
 
-if TYPE_CHECKING:
-    from recoverd.classifier import Classification
-    from recoverd.events import Event
-
-__all__ = ["Attempt", "Group", "Outcome", "OutcomeStore", "Record", "SignatureGroup", "Store",
-           "StoreError", "action_text", "outcome_for", "should_attempt"]
-
-OUTCOMES = frozenset({"healed", "failed", "suggested", "skipped", "in_progress", "none"})
-CREDITABLE = frozenset({"failed", "suggested"})  # what a later success of the command heals
-DEFAULT_TTL_SECONDS = 30 * 86400.0
-
-
-class StoreError(RuntimeError):
-    """The store cannot be opened, read or written; the message says which and why."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    """What happened to one judged failure, as the daemon reports it."""
-
-    project: str  # the project's root path
-    signature: str  # signatures.Signature.id
-    cls: str
-    outcome: str  # one of OUTCOMES
-    session: str = ""
-    template: str = ""  # signatures.Signature.template
-    pattern: str = ""
-    subject: str = ""
-    action: str = ""  # action_text(kind, argv)
-    classify_ms: float | None = None
-    recovery_ms: float | None = None
-    command: str = ""
-    example: str = ""  # signatures.example(output), kept for unknown failures only
-
-
-@dataclass(frozen=True, kw_only=True)
-class Record(Outcome):
-    """A stored outcome."""
-
-    id: int
-    time: float
-    expires_at: float
-    credited_at: float | None = None  # when a later success of the command healed it
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Record:
-        def number(key: str) -> float | None:
-            value = row.get(key)
-            return None if value in (None, "") else float(value)
-
-        return cls(
-            id=int(row["id"]), time=float(row["time"]), expires_at=float(row["expires_at"]),
-            project=str(row["project"]), session=str(row["session"]),
-            signature=str(row["signature"]), template=str(row["template"]),
-            cls=str(row["class"]), pattern=str(row["pattern"]), subject=str(row["subject"]),
-            action=str(row["action"]), outcome=str(row["outcome"]),
-            classify_ms=number("classify_ms"), recovery_ms=number("recovery_ms"),
-            command=str(row["command"]), example=str(row["example"]),
-            credited_at=number("credited_at"))
-
-
-@dataclass(frozen=True, kw_only=True)
-class Group:
-    """Figures of one class (pattern "") or one class and pattern."""
-
-    cls: str
-    pattern: str
-    count: int
-    healed: int
-    failed: int
-    median_recovery_ms: float | None
-    last_seen: float
-    expires_at: float  # when the newest record of the group expires
-
-
-@dataclass(frozen=True, kw_only=True)
-class SignatureGroup:
-    signature: str
-    cls: str
-    pattern: str
-    template: str
-    count: int
-    first_seen: float
-    last_seen: float
-    expires_at: float
-
-
-def action_text(kind: str, argv: list[str] | tuple[str, ...] = ()) -> str:
-    """The action as stored and matched by the loop breaker: fix kind and argv, redacted."""
-    return redact(f"{kind}: {shlex.join(argv)}" if argv else kind)
-
-
-def prepare(outcome: Outcome) -> Outcome:
-    """Check an outcome and redact its free text before it is stored anywhere."""
-    if outcome.outcome not in OUTCOMES:
-        raise StoreError(f"unknown outcome {outcome.outcome!r}")
-    # Output is kept only where no pattern explains it: to mine and draft patterns from.
-    example = signatures.example(outcome.example) if outcome.cls == "unknown" else ""
-    return replace(outcome, command=redact(outcome.command), action=redact(outcome.action),
-                   subject=redact(outcome.subject), template=redact(outcome.template),
-                   example=example)
-
-
-def outcome_for(event: Event, result: Classification, outcome: str, *, project: str,
-                classify_ms: float | None = None, recovery_ms: float | None = None) -> Outcome:
-    """The outcome of one judged event, fingerprinted; the output is kept for unknowns."""
-    sig = signatures.signature(result.cls, result.pattern, event.output)
-    fix = result.fix
-    return Outcome(
-        project=project, session=event.session_id, signature=sig.id, template=sig.template,
-        cls=result.cls, pattern=result.pattern, subject=result.subject, outcome=outcome,
-        action=action_text(fix.kind, fix.argv) if fix is not None else "",
-        classify_ms=classify_ms, recovery_ms=recovery_ms, command=event.command,
-        example=event.output if result.cls == "unknown" else "")
-
-
-class OutcomeStore(Protocol):
-    """What the daemon and `recoverd stats` need from a store (SQLite or Redis)."""
-
-    ttl_seconds: float
-
-    def record(self, outcome: Outcome, now: float) -> int: ...
-    def finish(self, record_id: int, outcome: str, now: float,
-               recovery_ms: float | None = None) -> bool: ...
-    def credit(self, project: str, command: str, now: float, *,
-               within: float = 3600.0) -> int | None: ...
-    def purge(self, now: float) -> int: ...
-    def recent_failures(self, project: str, signature: str, action: str, since: float,
-                        now: float) -> int: ...
-    def last_success(self, project: str, signature: str, action: str | None,
-                     now: float) -> float | None: ...
-    def history(self, now: float, *, project: str | None = None, since: float | None = None,
-                signature: str | None = None, limit: int | None = None) -> list[Record]: ...
-    def groups(self, now: float, *, project: str | None = None,
-               since: float | None = None) -> tuple[list[Group], list[Group]]: ...
-    def signature_groups(self, now: float, *, cls: str = "unknown", project: str | None = None,
-                         since: float | None = None) -> list[SignatureGroup]: ...
-    def examples(self, signature: str, now: float, *, project: str | None = None,
-                 since: float | None = None, limit: int = 3) -> list[str]: ...
-    def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Attempt:
-    allowed: bool
-    failures: int  # failures of this action for this failure here, since the window or a heal
-    last_success: float | None
-
-
-def should_attempt(store: OutcomeStore, project: str, signature: str, action: str, now: float,
-                   *, max_failures: int = 2, window_seconds: float = 3600.0) -> Attempt:
-    """The loop breaker: a recovery that failed `max_failures` times for this failure in this
-    project within the window is not tried again; a heal since then clears the count."""
-    since = now - window_seconds
-    healed = store.last_success(project, signature, action, now)
-    if healed is not None and healed > since:
-        since = healed
-    failures = store.recent_failures(project, signature, action, since, now)
-    return Attempt(failures < max_failures, failures, healed)
-
-
-_COLUMNS = ("id", "time", "expires_at", "project", "session", "signature", "class", "pattern",
-            "subject", "action", "outcome", "classify_ms", "recovery_ms", "command", "command_key",
-            "example", "credited_at")
+__all__ = ["Store"]
 
 
 def _migrate_1(db: sqlite3.Connection) -> None:
@@ -242,23 +85,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _filters(now: float, project: str | None, since: float | None, table: str = "outcomes",
-             all_live: bool = False) -> tuple[str, list[Any]]:
-    # `+expires_at`: purge's index on expires_at would make a scan of live records (nearly all
-    # of them) fetch every row; the covering indexes serve these queries. When no record has
-    # expired (the daemon purges), the test is true of every row and is left out.
-    where: list[str] = ["1" if all_live else f"+{table}.expires_at > ?"]
-    args: list[Any] = [] if all_live else [now]
-    if project is not None:
-        where.append(f"{table}.project = ?")
-        args.append(project)
-    if since is not None:
-        where.append(f"{table}.time >= ?")
-        args.append(since)
-    return " AND ".join(where), args
-
-
-class Store:
+class Store(StatsQueries):
     """The SQLite outcome store. Thread-safe: one connection, one lock."""
 
     def __init__(self, db: sqlite3.Connection, ttl_seconds: float) -> None:
@@ -441,98 +268,6 @@ class Store:
             args.append(action)
         value = self._read(sql, args)[0][0]
         return None if value is None else float(value)
-
-    # -- reading for stats -----------------------------------------------------------------
-
-    def history(self, now: float, *, project: str | None = None, since: float | None = None,
-                signature: str | None = None, limit: int | None = None) -> list[Record]:
-        """Unexpired records, newest first."""
-        where, args = _filters(now, project, since, table="o")
-        if signature is not None:
-            where += " AND o.signature = ?"
-            args.append(signature)
-        columns = ", ".join(f"o.{c}" for c in _COLUMNS)
-        sql = (f"SELECT {columns}, COALESCE(s.template, '') FROM outcomes AS o"
-               " LEFT JOIN signatures AS s ON s.class = o.class AND s.signature = o.signature"
-               f" WHERE {where} ORDER BY o.time DESC, o.id DESC")
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
-        return [Record.from_row(dict(zip((*_COLUMNS, "template"), row, strict=True)))
-                for row in self._read(sql, args)]
-
-    def groups(self, now: float, *, project: str | None = None,
-               since: float | None = None) -> tuple[list[Group], list[Group]]:
-        """Figures per class and per class and pattern: counts, heals, failures, last seen,
-        latest expiry and the median recovery time."""
-        where, args = _filters(now, project, since, all_live=self._all_live(now))
-        rows = self._read(
-            "SELECT class, pattern, COUNT(*), SUM(outcome = 'healed'), SUM(outcome = 'failed'),"
-            f" MAX(time), MAX(expires_at) FROM outcomes WHERE {where} GROUP BY class, pattern",
-            args)
-        classes: dict[str, list[Any]] = {}
-        for cls, _, count, healed, failed, last, expires in rows:
-            c = classes.setdefault(cls, [cls, "", 0, 0, 0, last, expires])
-            c[2:5] = c[2] + count, c[3] + healed, c[4] + failed
-            c[5], c[6] = max(c[5], last), max(c[6], expires)
-        by_pattern = [Group(cls=r[0], pattern=r[1], count=r[2], healed=r[3], failed=r[4],
-                            median_recovery_ms=self._median(where, args, r[0], r[1]),
-                            last_seen=r[5], expires_at=r[6]) for r in rows]
-        by_class = [Group(cls=c[0], pattern="", count=c[2], healed=c[3], failed=c[4],
-                          median_recovery_ms=self._median(where, args, c[0], None),
-                          last_seen=c[5], expires_at=c[6]) for c in classes.values()]
-        return by_class, by_pattern
-
-    def _all_live(self, now: float) -> bool:
-        """Whether no record has expired yet: one step down the expiry index."""
-        oldest = self._read("SELECT MIN(expires_at) FROM outcomes", ())[0][0]
-        return oldest is None or oldest > now
-
-    def _median(self, where: str, args: list[Any], cls: str, pattern: str | None) -> float | None:
-        """The median recovery time of a class (or class and pattern): two steps along an
-        index already in recovery-time order, rather than every time brought into Python."""
-        index, keys = "outcomes_class_times", [cls]
-        sql = " AND class = ?"
-        if pattern is not None:
-            index, sql = "outcomes_pattern_times", sql + " AND pattern = ?"
-            keys.append(pattern)
-        base = f"FROM outcomes INDEXED BY {index} WHERE {where}{sql} AND recovery_ms IS NOT NULL"
-        count = int(self._read(f"SELECT COUNT(*) {base}", [*args, *keys])[0][0])
-        if count == 0:
-            return None
-        middle = self._read(f"SELECT recovery_ms {base} ORDER BY recovery_ms LIMIT ? OFFSET ?",
-                            [*args, *keys, 2 - count % 2, (count - 1) // 2])
-        return float(sum(r[0] for r in middle) / len(middle))
-
-    def signature_groups(self, now: float, *, cls: str = "unknown", project: str | None = None,
-                         since: float | None = None) -> list[SignatureGroup]:
-        """Figures per signature of class `cls`, in order of first sight. A signature's pattern
-        and template are those it was first recorded with (they are what it hashes)."""
-        where, args = _filters(now, project, since, all_live=self._all_live(now))
-        rows = self._read(
-            "SELECT g.signature, s.class, s.pattern, s.template, g.n, g.first, g.last, g.expires"
-            " FROM (SELECT signature, COUNT(*) AS n, MIN(time) AS first, MAX(time) AS last,"
-            f" MAX(expires_at) AS expires FROM outcomes WHERE class = ? AND {where}"
-            " GROUP BY signature) AS g"
-            " JOIN signatures AS s ON s.class = ? AND s.signature = g.signature"
-            " ORDER BY g.first, g.signature", [cls, *args, cls])
-        return [SignatureGroup(signature=r[0], cls=r[1], pattern=r[2], template=r[3], count=r[4],
-                               first_seen=r[5], last_seen=r[6], expires_at=r[7]) for r in rows]
-
-    def examples(self, signature: str, now: float, *, project: str | None = None,
-                 since: float | None = None, limit: int = 3) -> list[str]:
-        """The newest distinct stored output excerpts of an unknown failure's signature."""
-        where, args = _filters(now, project, since)
-        out: list[str] = []
-        # Examples are kept for unknown failures only; newest first, a few more than asked
-        # so that repeats can be skipped.
-        for (text,) in self._read(
-                f"SELECT example FROM outcomes WHERE class = 'unknown' AND signature = ?"
-                f" AND {where} AND example != '' ORDER BY time DESC, id DESC LIMIT ?",
-                [signature, *args, limit * 10]):
-            if text not in out:
-                out.append(text)
-        return out[:limit]
 
     def integrity_check(self) -> str:
         return str(self._read("PRAGMA integrity_check", ())[0][0])

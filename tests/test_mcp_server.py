@@ -43,7 +43,8 @@ def _log_failures(home: Path) -> None:
     """Three failure outcomes in the store, as the daemon records them."""
     import time
 
-    from recoverd.store import Outcome, Store
+    from recoverd.outcomes import Outcome
+    from recoverd.store import Store
 
     home.mkdir(mode=0o700)
     with Store.open(home / "store.sqlite3") as store:

@@ -19,7 +19,8 @@ import test_stats
 import test_store
 
 from recoverd import stats
-from recoverd.store import Outcome, OutcomeStore, Store, StoreError
+from recoverd.outcomes import Outcome, OutcomeStore, StoreError
+from recoverd.store import Store
 
 REQUIRED = os.environ.get("RECOVERD_REQUIRE_REDIS") == "1"
 try:

@@ -12,7 +12,8 @@ import pytest
 from recoverd import patterns, signatures, stats
 from recoverd.classifier import classify
 from recoverd.events import Event
-from recoverd.store import Outcome, OutcomeStore, Store, StoreError
+from recoverd.outcomes import Outcome, OutcomeStore, StoreError
+from recoverd.store import Store
 
 DAY = 86400.0
 T0 = 1_700_000_000.0

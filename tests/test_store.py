@@ -21,7 +21,15 @@ from recoverd import store as store_module
 from recoverd.classifier import Classification
 from recoverd.events import Event
 from recoverd.fixes import Fix
-from recoverd.store import Outcome, OutcomeStore, Store, StoreError, action_text, should_attempt
+from recoverd.outcomes import (
+    Outcome,
+    OutcomeStore,
+    StoreError,
+    action_text,
+    outcome_for,
+    should_attempt,
+)
+from recoverd.store import Store
 
 DAY = 86400.0
 T0 = 1_700_000_000.0
@@ -219,13 +227,12 @@ def test_outcome_for_fingerprints_an_event() -> None:
                   output="Traceback\nModuleNotFoundError: No module named 'yaml'\n")
     result = Classification("missing_python_module", "python_module_not_found",
                             subject="yaml", fix=Fix("pip_install", ["pip", "install", "pyyaml"]))
-    made = store_module.outcome_for(event, result, "healed", project="/p/one", classify_ms=0.2)
+    made = outcome_for(event, result, "healed", project="/p/one", classify_ms=0.2)
     expected = signatures.signature("missing_python_module", "python_module_not_found",
                                     event.output)
     assert (made.signature, made.template) == (expected.id, expected.template)
     assert made.action == "pip_install: pip install pyyaml" and made.example == ""
-    unknown = store_module.outcome_for(event, Classification("unknown", ""), "none",
-                                       project="/p/one")
+    unknown = outcome_for(event, Classification("unknown", ""), "none", project="/p/one")
     assert unknown.action == "" and unknown.example == event.output
 
 
@@ -235,7 +242,8 @@ def test_outcome_for_fingerprints_an_event() -> None:
 # bursts and prints the id of each *after* record() returned: that line is the acknowledgement.
 WRITER = r"""
 import os, sys, time
-from recoverd.store import Outcome, Store
+from recoverd.outcomes import Outcome
+from recoverd.store import Store
 path = sys.argv[1]
 for line in sys.stdin:
     pid = os.fork()
