@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +36,10 @@ def _add_scope(cmd: argparse.ArgumentParser) -> None:
                      help="the project for --scope project|local (default: the current folder)")
     cmd.add_argument("--dry-run", action="store_true",
                      help="print the change as a unified diff and write nothing")
+    cmd.add_argument("--json", action="store_true",
+                     help="print one JSON object instead of the text: the settings file, "
+                          "whether it changed, the backup, recoverd's entries added and removed "
+                          "(install: and the daemon); with --dry-run what would be, and the diff")
 
 
 def register(sub: Any) -> None:
@@ -91,32 +93,45 @@ def _target(args: argparse.Namespace) -> Path:
     return settings_entries.settings_path(args.scope, args.project_dir)
 
 
-def _print_dry_run(change: settings_write.Change) -> None:
+def _dry_run(change: settings_write.Change, report: install.Report) -> None:
+    would_fail = None
     if change.changed:
-        sys.stdout.write(change.diff())
         try:
             settings_write.check_writable(change)
         except settings_merge.SettingsError as exc:
-            print(f"recoverd: the real run would fail: {exc}", file=sys.stderr)
+            would_fail = str(exc)
+    if report.as_json:
+        report.settings(change, None, dry_run=True)
+        report.data.update(diff=change.diff(), would_fail=would_fail)
+        report.emit()
+        return
+    if change.changed:
+        sys.stdout.write(change.diff())
+        if would_fail is not None:
+            print(f"recoverd: the real run would fail: {would_fail}", file=sys.stderr)
     else:
         print(f"{change.path}: no change")
     print("(dry run: nothing was written)", file=sys.stderr)
 
 
-def _carry_out(plan: Callable[[], Any], args: argparse.Namespace, cfg: config.Config,
-               installing: bool) -> tuple[Any, Any] | None:
-    """Plan the change; print it (--dry-run, then None) or apply it: (change, backup)."""
+def _carry_out(plan: Callable[[], settings_write.Change], args: argparse.Namespace,
+               cfg: config.Config, installing: bool, report: install.Report
+               ) -> tuple[settings_write.Change, Path | None] | None:
+    """Plan the change; show it (--dry-run, then None) or apply it: (change, backup)."""
     try:
         change = plan()
         if args.dry_run:
-            _print_dry_run(change)
+            _dry_run(change, report)
             return None
-        return change, settings_write.apply(change, cfg.paths.backups, installing=installing)
+        saved = settings_write.apply(change, cfg.paths.backups, installing=installing)
+        report.settings(change, saved, dry_run=False)
+        return change, saved
     except settings_merge.SettingsError as exc:
         raise _user_error(str(exc)) from None
 
 
 def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
+    report = install.Report(args.json, "install", args.scope)
     hook = paths.hook_script()
     if hook is None:
         raise _user_error("cannot find this installation's hook (hooks/recoverd-hook); "
@@ -126,7 +141,8 @@ def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
         raise _user_error(f"cannot tell which interpreter runs recoverd ({python!r})")
     target = _target(args)
     done = _carry_out(lambda: settings_write.plan_install(target, python, hook.resolve(),
-                                                          args.session_start), args, cfg, True)
+                                                          args.session_start),
+                      args, cfg, True, report)
     if done is None:
         return 0
     change, saved = done
@@ -134,142 +150,71 @@ def cmd_install(args: argparse.Namespace, cfg: config.Config) -> int:
               in settings_merge.recoverd_entries(settings_merge.load(target).data)]
     command = settings_entries.hook_command(python, hook.resolve())
     if change.changed:
-        print(f"recoverd: wired into {target}: {' and '.join(dict.fromkeys(events))} "
-              f"(matcher {settings_entries.MATCHER}) run `{command}`")
+        report.say(f"recoverd: wired into {target}: {' and '.join(dict.fromkeys(events))} "
+                   f"(matcher {settings_entries.MATCHER}) run `{command}`", summary=True)
         if saved is not None:
-            print(f"backup of the file as it was: {saved}")
+            report.say(f"backup of the file as it was: {saved}", summary=True)
     else:
-        print(f"recoverd: already wired into {target}; nothing changed")
+        report.say(f"recoverd: already wired into {target}; nothing changed", summary=True)
     if args.scope == "project":
-        print("note: .claude/settings.json is shared with the project, and this command holds "
-              "absolute paths of this machine; `--scope local` keeps it to you")
+        report.say("note: .claude/settings.json is shared with the project, and this command "
+                   "holds absolute paths of this machine; `--scope local` keeps it to you")
     cfg.paths.ensure()
     try:
-        install.record_interpreter(cfg.paths.root, python)
+        recorded: Path | None = install.record_interpreter(cfg.paths.root, python)
     except OSError:
-        pass  # only the plugin's autostart reads it
+        recorded = None  # only the plugin's autostart reads it
+    status, started = None, False
+    up = None
     if args.no_start:
-        pass
-    elif not (args.service and enable_service(cfg, python, args.wait)):
-        from recoverd.cli import cmd_start
-
-        cmd_start(argparse.Namespace(wait=args.wait, json=False), cfg)
-    print("Claude Code reads its settings when a session starts: restart running sessions. "
-          "`recoverd doctor` checks the whole setup.")
+        status = client.ping(cfg.paths.socket) if args.json else None
+    else:
+        up = install.enable_service(cfg, python, args.wait, report.say) if args.service else None
+        if up is None:
+            status, started = install.start_daemon(cfg, args.wait)
+            report.say(f"recoverd {'started' if started else 'already running'}: "
+                       f"pid {status['pid']}, socket {cfg.paths.socket}", summary=True)
+        else:
+            status, started = up
+    report.data["interpreter"] = python
+    report.data["interpreter_file"] = str(recorded) if recorded else None
+    report.data["daemon"] = {
+        "started": started, "already_running": status is not None and not started,
+        "pid": status.get("pid") if status else None, "socket": str(cfg.paths.socket),
+        "service": up is not None}
+    report.say("Claude Code reads its settings when a session starts: restart running sessions. "
+               "`recoverd doctor` checks the whole setup.")
+    report.emit()
     return 0
 
 
 def cmd_uninstall(args: argparse.Namespace, cfg: config.Config) -> int:
+    report = install.Report(args.json, "uninstall", args.scope)
     target = _target(args)
     done = _carry_out(lambda: settings_write.plan_uninstall(target, cfg.paths.backups), args, cfg,
-                      False)
+                      False, report)
     if done is None:
         return 0
     change, saved = done
     if not change.changed:
-        print(f"recoverd: not wired into {target}; nothing changed")
+        report.say(f"recoverd: not wired into {target}; nothing changed", summary=True)
     elif change.after is None:
-        print(f"recoverd: removed {target} (recoverd install had created it)")
+        report.say(f"recoverd: removed {target} (recoverd install had created it)", summary=True)
     else:
-        print(f"recoverd: took its hooks out of {target}"
-              + (f" ({change.notes[0]})" if change.notes else ""))
+        report.say(f"recoverd: took its hooks out of {target}"
+                   + (f" ({change.notes[0]})" if change.notes else ""), summary=True)
     if saved is not None:
-        print(f"backup of the file as it was: {saved}")
+        report.say(f"backup of the file as it was: {saved}", summary=True)
+    service_removed = False
     if args.service:
-        disable_service()
+        service_removed = install.disable_service(report.say)
     elif install.unit_path().exists():
-        print(f"note: the systemd user service {install.unit_path()} stays; "
-              "`recoverd uninstall --service` removes it")
-    print("the daemon keeps running (other scopes may use it); `recoverd stop` stops it")
+        report.say(f"note: the systemd user service {install.unit_path()} stays; "
+                   "`recoverd uninstall --service` removes it")
+    report.data["service_removed"] = service_removed
+    report.say("the daemon keeps running (other scopes may use it); `recoverd stop` stops it")
+    report.emit()
     return 0
-
-
-# -- the systemd user service -----------------------------------------------------------------
-
-
-def _systemctl(*argv: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("systemctl") or "systemctl"
-    done = subprocess.run([exe, "--user", *argv], check=False, capture_output=True, text=True,
-                          timeout=60,
-                          stdin=subprocess.DEVNULL)
-    if check and done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        raise _user_error(f"`systemctl --user {' '.join(argv)}` failed (exit "
-                          f"{done.returncode}): {detail[0] if detail else 'no output'}")
-    return done
-
-
-def systemd_unavailable() -> str | None:
-    """Why systemd user services cannot be used here, or None when they can."""
-    if shutil.which("systemctl") is None:
-        return "systemctl was not found"
-    try:
-        done = _systemctl("show-environment")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"`systemctl --user` does not work ({exc})"
-    if done.returncode != 0:
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        return "no systemd user manager answers" + (f" ({lines[0]})" if lines else "")
-    return None
-
-
-def enable_service(cfg: config.Config, python: str, wait: float) -> bool:
-    """Write and enable recoverd.service; False (after saying why) when systemd cannot be used,
-    so that the caller starts the daemon directly."""
-    reason = systemd_unavailable()
-    if reason is not None:
-        print(f"recoverd: systemd user services are not available here ({reason}); starting "
-              "the daemon directly instead (it does not survive a reboot; the hook starts it "
-              "again at the first event)")
-        return False
-    unit = install.unit_path()
-    text = install.unit_text(python, cfg.paths.root)
-    try:
-        old = unit.read_text(encoding="utf-8")
-    except OSError:
-        old = None
-    if old is not None and not old.startswith(install.UNIT_MARKER):
-        raise _user_error(f"{unit} exists and was not written by recoverd; move it aside first")
-    if old != text:
-        unit.parent.mkdir(parents=True, exist_ok=True)
-        settings_write.atomic_write(unit, text.encode())
-        print(f"recoverd: wrote {unit}")
-    _systemctl("daemon-reload", check=True)
-    active = _systemctl("is-active", "--quiet", install.UNIT_NAME).returncode == 0
-    if active:
-        _systemctl("enable", install.UNIT_NAME, check=True)
-        if old != text:
-            _systemctl("restart", install.UNIT_NAME, check=True)
-    else:
-        if client.ping(cfg.paths.socket) is not None:
-            from recoverd.cli import cmd_stop
-
-            print("recoverd: stopping the daemon started outside systemd, so that the service "
-                  "takes over")
-            cmd_stop(argparse.Namespace(wait=wait, json=False), cfg)
-        _systemctl("enable", "--now", install.UNIT_NAME, check=True)
-    status = client.wait_until_up(cfg.paths.socket, timeout=wait)
-    if status is None:
-        raise _user_error(f"{install.UNIT_NAME} is enabled but the daemon did not answer within "
-                          f"{wait:g}s; see `journalctl --user -u recoverd`")
-    print(f"recoverd runs as the systemd user service {install.UNIT_NAME}: pid {status['pid']}, "
-          f"socket {cfg.paths.socket}")
-    return True
-
-
-def disable_service() -> None:
-    unit = install.unit_path()
-    if not unit.exists():
-        print(f"recoverd: no systemd user service at {unit}")
-        return
-    if not unit.read_text(encoding="utf-8", errors="replace").startswith(install.UNIT_MARKER):
-        raise _user_error(f"{unit} was not written by recoverd; left as it is")
-    if systemd_unavailable() is None:
-        _systemctl("disable", "--now", install.UNIT_NAME)
-    unit.unlink()
-    if systemd_unavailable() is None:
-        _systemctl("daemon-reload")
-    print(f"recoverd: disabled and removed {unit}")
 
 
 # -- doctor and demo --------------------------------------------------------------------------

@@ -364,6 +364,103 @@ def test_uninstall_where_nothing_is_wired(tmp_path: Path, home: Home) -> None:
     assert not (project / ".claude").exists()
 
 
+
+def ours(command: str, *events: str, timeout: int = 60) -> list[dict[str, Any]]:
+    """recoverd's entries as `--json` reports them."""
+    return [{"event": event, "matcher": "Bash", "command": command, "timeout": timeout}
+            for event in events or ("PostToolUseFailure", "PostToolUse")]
+
+
+def cli_json(home: Home, *args: str, **env: str | None) -> dict[str, Any]:
+    done = cli(home, *args, "--json", **env)
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)  # the whole of stdout: one object
+    return report
+
+
+def test_cli_json_install_twice_then_uninstall(tmp_path: Path, home: Home) -> None:
+    project = tmp_path / "p"
+    path = write_settings(local_file(project), USERS_SETTINGS)
+    scope = ["--scope", "local", "--project-dir", str(project)]
+    expected = ours(f"{PYTHON} -I -S {HOOK}", "PostToolUse", "PostToolUseFailure")  # file order
+    try:
+        first = cli_json(home, "install", *scope)
+        assert {k: first[k] for k in ("action", "scope", "dry_run", "settings", "changed",
+                                      "file_created", "file_removed", "added", "removed",
+                                      "entries", "interpreter", "interpreter_file")} == {
+            "action": "install", "scope": "local", "dry_run": False, "settings": str(path),
+            "changed": True, "file_created": False, "file_removed": False, "added": expected,
+            "removed": [], "entries": expected, "interpreter": PYTHON,
+            "interpreter_file": str(home.root / "python")}
+        assert Path(first["backup"]).read_text(encoding="utf-8") == USERS_SETTINGS
+        status = client.ping(home.sock)
+        assert status is not None
+        assert first["daemon"] == {"started": True, "already_running": False,
+                                   "pid": status["pid"], "socket": str(home.sock),
+                                   "service": False}
+        assert any("restart running sessions" in note for note in first["notes"])
+        once = path.read_bytes()
+
+        second = cli_json(home, "install", *scope)
+        assert second["changed"] is False and second["backup"] is None
+        assert second["added"] == [] and second["removed"] == []
+        assert second["entries"] == expected
+        assert second["daemon"] == {**first["daemon"], "started": False,
+                                    "already_running": True}
+        assert path.read_bytes() == once
+
+        gone = cli_json(home, "uninstall", *scope)
+        assert {k: gone[k] for k in ("action", "scope", "dry_run", "settings", "changed",
+                                     "file_created", "file_removed", "added", "removed",
+                                     "entries", "service_removed")} == {
+            "action": "uninstall", "scope": "local", "dry_run": False, "settings": str(path),
+            "changed": True, "file_created": False, "file_removed": False, "added": [],
+            "removed": expected, "entries": [], "service_removed": False}
+        assert Path(gone["backup"]).read_bytes() == once
+        assert f"restored byte for byte from {first['backup']}" in gone["notes"]
+        assert "daemon" not in gone
+        assert path.read_text(encoding="utf-8") == USERS_SETTINGS
+
+        again = cli_json(home, "uninstall", *scope)
+        assert again["changed"] is False and again["removed"] == [] and again["backup"] is None
+    finally:
+        home.cli("stop")
+    assert daemons_serving(home.root) == []
+
+
+def test_cli_json_created_file_dry_run_and_an_old_venv(tmp_path: Path, home: Home) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    path = project / ".claude" / "settings.json"
+    scope = ["--scope", "project", "--project-dir", str(project)]
+    expected = ours(f"{PYTHON} -I -S {HOOK}")
+    made = cli_json(home, "install", "--no-start", *scope)
+    assert made["changed"] and made["file_created"] and made["backup"] is None
+    assert made["added"] == expected and made["removed"] == []
+    assert made["daemon"] == {"started": False, "already_running": False, "pid": None,
+                              "socket": str(home.sock), "service": False}
+    assert any("shared with the project" in note for note in made["notes"])
+    assert client.ping(home.sock) is None
+
+    written = path.read_bytes()
+    dry = cli_json(home, "uninstall", "--dry-run", *scope)
+    assert dry["dry_run"] and dry["changed"] and dry["file_removed"]
+    assert dry["removed"] == expected and dry["would_fail"] is None
+    assert dry["diff"].startswith(f"--- {path}\n+++ /dev/null\n")
+    assert path.read_bytes() == written
+
+    gone = cli_json(home, "uninstall", *scope)
+    assert gone["changed"] and gone["file_removed"] and gone["removed"] == expected
+    assert not (project / ".claude").exists()
+
+    old = "/old/venv/bin/python -I -S /old/src/hooks/recoverd-hook"
+    write_settings(path, json.dumps({"hooks": {"PostToolUseFailure": [
+        {"matcher": "Bash", "hooks": [{"type": "command", "command": old, "timeout": 30}]}]}}))
+    moved = cli_json(home, "install", "--no-start", *scope)
+    assert moved["changed"] and not moved["file_created"]
+    assert moved["removed"] == ours(old, "PostToolUseFailure", timeout=30)
+    assert moved["added"] == expected and moved["entries"] == expected
+
 # -- the daemon as a systemd user service ------------------------------------------------------
 
 FAKE_SYSTEMCTL = """#!{python}
