@@ -38,6 +38,9 @@ For `ping`, it is a JSON object describing the daemon. A client that receives fe
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import struct
 from dataclasses import dataclass
 
 MAGIC = b"RECOVERD/1"
@@ -124,3 +127,24 @@ def decode_reply(data: bytes) -> bytes | None:
     if not sep or not length.isdigit() or len(body) != int(length):
         return None
     return body
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of the process at the other end of a Unix socket (Linux SO_PEERCRED)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    return int(struct.unpack("3i", raw)[1])
+
+
+async def read_payload(reader: asyncio.StreamReader) -> bytes | None:
+    """Every byte until the client half-closes; None when that is over MAX_PAYLOAD."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await reader.read(1 << 16):
+        size += len(chunk)
+        if size > MAX_PAYLOAD:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
