@@ -29,8 +29,6 @@ def test_no_spool_folder_is_an_empty_spool(tmp_path: Path) -> None:
 def test_an_unreadable_event_is_logged_and_left(tmp_path: Path) -> None:
     (tmp_path / "1-1.event").mkdir()  # a folder where a file should be: reading it fails
     (tmp_path / "2-1.event").write_bytes(b"fine")
-
-
     with capture_logs() as logs:
         taken = list(spool.take(tmp_path, structlog.get_logger()))
     assert taken == [("2-1.event", b"fine")]
