@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from recoverd import journal, paths
-from recoverd.patterns import PatternSet, load_layers
+from recoverd.pattern_files import load_layers
+from recoverd.patterns import PatternSet
 
 PROJECT_PATTERNS = Path(".recoverd") / "patterns"
 _CHANGES = frozenset({"created", "modified", "deleted", "moved"})

@@ -138,7 +138,8 @@ def cmd_classify(args: argparse.Namespace, cfg: config.Config) -> int:
 
 
 def cmd_patterns_check(args: argparse.Namespace, cfg: config.Config) -> int:
-    from recoverd.patterns import LoadReport, load_file, load_layers, pattern_files
+    from recoverd.pattern_files import load_file, load_layers, pattern_files
+    from recoverd.patterns import LoadReport
 
     if args.path:
         target = Path(args.path)

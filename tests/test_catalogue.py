@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from recoverd import paths
-from recoverd.patterns import LoadReport, load_file, load_layers
+from recoverd.pattern_files import load_file, load_layers
+from recoverd.patterns import LoadReport
 
 BUNDLED = paths.bundled_patterns_dir()
 assert BUNDLED is not None, "the bundled patterns/ folder was not found"

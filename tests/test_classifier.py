@@ -16,7 +16,8 @@ from corpus import error_text
 
 from recoverd import commands, events, paths
 from recoverd.classifier import classify
-from recoverd.patterns import PatternSet, load_layers
+from recoverd.pattern_files import load_layers
+from recoverd.patterns import PatternSet
 
 
 @pytest.fixture(scope="module")

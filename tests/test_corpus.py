@@ -22,7 +22,8 @@ from corpus import CASES_DIR, deliver, load_cases, materialise
 from recoverd import events, paths
 from recoverd.classifier import classify
 from recoverd.dists import canonical
-from recoverd.patterns import PatternSet, load_layers
+from recoverd.pattern_files import load_layers
+from recoverd.patterns import PatternSet
 
 if not CASES_DIR.is_dir():
     pytest.skip(f"no corpus at {CASES_DIR} (shared/ sits beside the repo)",

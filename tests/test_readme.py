@@ -7,7 +7,8 @@ from pathlib import Path
 
 import re2
 
-from recoverd.patterns import LoadReport, load_file
+from recoverd.pattern_files import load_file
+from recoverd.patterns import LoadReport
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from recoverd import patterns, signatures, stats
+from recoverd import pattern_files, patterns, signatures, stats
 from recoverd.classifier import classify
 from recoverd.events import Event
 from recoverd.outcomes import Outcome, OutcomeStore, StoreError
@@ -137,7 +137,7 @@ def check_suggest_pattern(s: OutcomeStore, tmp_path: Path) -> None:
     path = tmp_path / "draft.toml"
     path.write_text(draft, encoding="utf-8")
     report = patterns.LoadReport()
-    loaded = patterns.load_file(path, report)
+    loaded = pattern_files.load_file(path, report)
     assert report.errors == [] and loaded is not None, (report.errors, draft)
     (pattern,), _ = loaded
     assert pattern.id == "draft_" + unknown_sig("alpha").id[:8]
@@ -169,7 +169,7 @@ def test_a_draft_with_paths_lines_and_quotes_loads(tmp_path: Path) -> None:
         path = tmp_path / "draft.toml"
         path.write_text(stats.suggest_pattern(s, sig.id, NOW), encoding="utf-8")
     report = patterns.LoadReport()
-    loaded = patterns.load_file(path, report)
+    loaded = pattern_files.load_file(path, report)
     assert loaded is not None, report.errors
     (pattern,), _ = loaded
     assert set(pattern.captures) == {"file", "line", "col", "subject"}
