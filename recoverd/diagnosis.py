@@ -9,7 +9,8 @@ from recoverd.classifier import Classification
 from recoverd.text import shorten
 
 if TYPE_CHECKING:
-    from recoverd.recovery import Plan, Report
+    from recoverd.plans import Plan
+    from recoverd.recovery import Report
 
 PREFIX = "[recoverd]"
 LIMIT = 9_000  # Claude Code inlines additionalContext only under 10,000 characters.

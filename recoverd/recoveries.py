@@ -21,6 +21,7 @@ from recoverd import diagnosis, recovery
 from recoverd.classifier import Classification
 from recoverd.config import Config
 from recoverd.events import Event
+from recoverd.plans import Plan
 
 Key = tuple[str, tuple[str, ...]]
 # A result no event of its session came for in this long is dropped (the session has ended).
@@ -45,7 +46,7 @@ def outcome_of(report: recovery.Report) -> str:
 
 
 # Decides whether a recovery may run again for this failure: (allowed, failures so far).
-Breaker = Callable[[recovery.Plan, Classification, Event], tuple[bool, int]]
+Breaker = Callable[[Plan, Classification, Event], tuple[bool, int]]
 
 
 class Recoveries:
@@ -97,7 +98,7 @@ class Recoveries:
 
     # -- running ----------------------------------------------------------------------------
 
-    async def _run(self, plan: recovery.Plan, event: Event) -> recovery.Report:
+    async def _run(self, plan: Plan, event: Event) -> recovery.Report:
         lock = self._locks.setdefault(plan.env_key, asyncio.Lock())
         async with lock:
             self.runs += 1

@@ -14,6 +14,7 @@ import pytest
 from recoverd import config, events, recovery, safety
 from recoverd.catalogue import Catalogue
 from recoverd.classifier import classify
+from recoverd.plans import Plan
 
 CATALOGUE = Catalogue()
 
@@ -44,7 +45,7 @@ def python_failure(cwd: Path, module: str, command: str = ".venv/bin/python app.
     return events.parse(json.dumps(payload), {"PATH": os.environ["PATH"]})
 
 
-def plan_for(event: events.Event, **settings: object) -> recovery.Plan | None:
+def plan_for(event: events.Event, **settings: object) -> Plan | None:
     cfg = config.load({"RECOVERD_HOME": "/tmp/rd-unused"}, **settings)
     return recovery.plan(event, classify(event, CATALOGUE.base), cfg)
 
