@@ -142,7 +142,7 @@ def _matching(regex: str, examples: list[str]) -> list[str]:
 
 def suggest_pattern(store: OutcomeStore, signature: str, now: float, *,
                     project: str | None = None, max_examples: int = 3) -> str:
-    """A draft `[[pattern]]` entry (patterns.py's format) for the recurring unknown failure
+    """A draft `[[pattern]]` entry (pattern_files.py's format) for the recurring unknown failure
     that `signature` belongs to, with its stored examples. Raises StoreError when there is
     nothing unexpired to draft from."""
     found = next(((c, members) for c, members in clusters(store, now, project=project)
