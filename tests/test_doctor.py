@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from daemon_fixtures import REPO, DaemonFactory, Home, RunningDaemon
 
-from recoverd import config
-from recoverd import doctor as doctor_module
+from recoverd import config, doctor_checks
 
 HOOK = REPO / "hooks" / "recoverd-hook"
 COMMAND = f"{sys.executable} -I -S {HOOK}"
@@ -166,15 +165,15 @@ def test_store_integrity(tmp_path: Path) -> None:
     """In-process on a home of its own: a running daemon keeps its store open (WAL), and a
     file overwritten under it would still read well through the daemon's WAL pages."""
     cfg = config.load({"RECOVERD_HOME": str(tmp_path)})
-    assert doctor_module.check_store(cfg) == []  # no store yet: nothing to say
+    assert doctor_checks.check_store(cfg) == []  # no store yet: nothing to say
     store = tmp_path / "store.sqlite3"
     with sqlite3.connect(store) as conn:
         conn.execute("CREATE TABLE t (x)")
     conn.close()
-    (ok,) = doctor_module.check_store(cfg)
+    (ok,) = doctor_checks.check_store(cfg)
     assert ok.status == "ok" and "integrity ok" in ok.message
     store.write_bytes(b"this is not a database" * 100)
-    (bad,) = doctor_module.check_store(cfg)
+    (bad,) = doctor_checks.check_store(cfg)
     assert bad.status == "fail" and "cannot be read" in bad.message
     assert "move" in bad.fix and "recoverd stop" in bad.fix
 
