@@ -55,12 +55,17 @@ def wall(argv: list[str], stdin: bytes, env: dict[str, str]) -> float:
 def interleaved_medians(cases: dict[str, tuple[list[str], bytes]], env: dict[str, str],
                         runs: int) -> dict[str, float]:
     """Each round runs every case once, in turn: a machine that slows down or speeds up
-    during the run weighs on every case alike, so the ratios stay fair."""
+    during the run weighs on every case alike, so the ratios stay fair. The order rotates
+    from round to round, so that each case follows each other case (and the daemon's work
+    after a failure) equally often."""
     for argv, stdin in cases.values():
         wall(argv, stdin, env)  # warm the page cache (and the hook's code cache)
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(runs):
-        for name, (argv, stdin) in cases.items():
+    names = list(cases)
+    for round_number in range(runs):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            argv, stdin = cases[name]
             samples[name].append(wall(argv, stdin, env))
     return {name: statistics.median(times) for name, times in samples.items()}
 
