@@ -247,7 +247,7 @@ class Daemon:
             return
         for name, payload in spool.take(self.paths.spool, self.log):
             try:
-                self.responder.handle_event(payload, {}, spooled=True)
+                self.responder.book_spooled(payload)
             except Exception:  # noqa: BLE001 - one bad event must not stop the rest
                 self.log.exception("spool.failed", file=name, size=len(payload))
 

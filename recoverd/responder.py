@@ -20,13 +20,6 @@ from recoverd.text import shorten
 SILENT_CLASSES = frozenset({"no_error", "benign_nonzero_exit", "unknown"})
 
 
-def reply_for(event: events.Event, result: Classification) -> bytes:
-    """The diagnosis alone, as one JSON object for Claude Code, or nothing."""
-    if event.kind != events.FAILURE or result.cls in SILENT_CLASSES:
-        return b""
-    return context_reply(event, [diagnosis.render(result, event.command)])
-
-
 def syntax_text(event: events.Event, result: Classification) -> str:
     """A syntax error with its lines read from the file, confirmed by the language's checker."""
     loc = result.location
@@ -57,17 +50,16 @@ class Responder:
         self.recoveries = recoveries
         self.ledger = ledger
 
-    def handle_event(self, payload: bytes, env: dict[str, str], spooled: bool = False) -> bytes:
-        """Classify one event and log it, without recovering (spooled events: too late)."""
-        parsed = self._parse(payload, env)
+    def book_spooled(self, payload: bytes) -> None:
+        """A spooled event: nobody waits for an answer (a success, or an event from while no
+        daemon ran, too late to recover), so it is classified, logged and booked."""
+        parsed = self._parse(payload, {})
         if parsed is None:
-            return b""
+            return
         event, result, started = parsed
-        reply = b"" if spooled else reply_for(event, result)
-        self.log.info("event.classified", **self._record(event, result, started, reply, spooled))
+        self.log.info("event.classified", **self._record(event, result, started, b"", True))
         if event.kind == events.SUCCESS:
             self.ledger.credit(event)
-        return reply
 
     def _parse(self, payload: bytes, env: dict[str, str]) -> tuple[
             events.Event, Classification, float] | None:
