@@ -102,7 +102,9 @@ _WATCHED = ("pyproject.toml", "setup.cfg", "Pipfile", "package.json", "uv.lock",
 
 
 def _fingerprint(root: Path, names: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    """The modification times of the root folder and of those of `names` that exist in it."""
+    """The modification times of the root folder and of those of `names` that exist in it.
+    A file added to or removed from the root changes the root's own time, so checking a
+    cached read needs only the root and the files that existed then."""
     stamps = []
     for name in ("", *names):
         try:
@@ -112,23 +114,11 @@ def _fingerprint(root: Path, names: Iterable[str]) -> tuple[tuple[str, int], ...
     return tuple(stamps)
 
 
-def _still_valid(root: Path, stamp: tuple[tuple[str, int], ...]) -> bool:
-    """Whether what load() read is unchanged. A file added to or removed from the root changes
-    the root's own time, so only the root and the files that existed need a look."""
-    for name, mtime in stamp:
-        try:
-            if os.stat(os.path.join(root, name)).st_mtime_ns != mtime:
-                return False
-        except OSError:
-            return False
-    return True
-
-
 def load(cwd: str | Path) -> Project:
     """The project around cwd; parsed once and reused until its files change."""
     root = find_root(cwd)
     cached = _CACHE.get(root)
-    if cached is not None and _still_valid(root, cached[0]):
+    if cached is not None and _fingerprint(root, (n for n, _ in cached[0] if n)) == cached[0]:
         return cached[1]
     # Taken before reading: a file changed while it is read makes the next load read again.
     stamp = _fingerprint(root, (*_WATCHED, *(p.name for p in root.glob(_REQUIREMENTS_GLOB))))
