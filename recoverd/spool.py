@@ -13,11 +13,7 @@ def take(folder: Path, log: Any) -> Iterator[tuple[str, bytes]]:
     """Each complete event file's name and bytes, oldest first, removed as it is read. The hook
     writes `<microseconds>-<pid>.event` by renaming a finished temporary file, so a half-written
     event is never seen; one that cannot be read is logged and left."""
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".event"))
-    except OSError:
-        return
-    for name in names:
+    for name in sorted(_events(folder)):
         path = folder / name
         try:
             payload = path.read_bytes()
@@ -32,7 +28,11 @@ def take(folder: Path, log: Any) -> Iterator[tuple[str, bytes]]:
 
 def waiting(folder: Path) -> int:
     """How many events wait in the spool (a number that stays up means nobody drains it)."""
+    return len(_events(folder))
+
+
+def _events(folder: Path) -> list[str]:
     try:
-        return sum(1 for name in os.listdir(folder) if name.endswith(".event"))
+        return [name for name in os.listdir(folder) if name.endswith(".event")]
     except OSError:
-        return 0
+        return []
