@@ -63,6 +63,7 @@ class Recoveries:
         self._pending: dict[str, list[tuple[float, str]]] = {}
         # A file that exists while results wait, so the hook knows to wait for the reply.
         self.flag = flag
+        self._flagged = True  # unknown: a file left by an earlier daemon is removed now
         self._set_flag(False)
         # The loop breaker reads the store; this only remembers whom it already told.
         self.breaker = breaker
@@ -86,8 +87,10 @@ class Recoveries:
             self._set_flag(True)
 
     def _set_flag(self, present: bool) -> None:
-        if self.flag is None:
+        """Touch the file system only when the flag changes (take_pending runs every event)."""
+        if self.flag is None or present == self._flagged:
             return
+        self._flagged = present
         try:
             if present:
                 os.close(os.open(self.flag, os.O_WRONLY | os.O_CREAT, 0o600))
