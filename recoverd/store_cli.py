@@ -29,10 +29,10 @@ def _since(text: str | None, now: float) -> float | None:
         raise CommandError(f"--since {text!r}: use 7d, 12h, 30m or an ISO date") from None
 
 
-def _when(stamp: float | None) -> str:
+def _when(stamp: float | None, fmt: str = "%m-%d %H:%M") -> str:
     if not stamp:
         return "-"
-    return dt.datetime.fromtimestamp(stamp).strftime("%m-%d %H:%M")
+    return dt.datetime.fromtimestamp(stamp).strftime(fmt)
 
 
 def _open(cfg: config.Config) -> Any:
@@ -54,6 +54,7 @@ def cmd_stats(args: argparse.Namespace, cfg: config.Config) -> int:
     if args.json:
         print(json.dumps(figures.to_json(), indent=2, ensure_ascii=False))
         return 0
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
@@ -62,17 +63,20 @@ def cmd_stats(args: argparse.Namespace, cfg: config.Config) -> int:
                   f"{cfg.store_ttl_days:g} days)")
     for title, rows, first in (("Classes", figures.classes, "class"),
                                ("Patterns", figures.patterns, "pattern")):
-        table = Table(title=title, title_justify="left")
-        for column in (first, "count", "healed", "failed", "heal rate", "median recovery",
-                       "last seen", "expires"):
-            table.add_column(column, justify="left" if column in (
-                first, "last seen", "expires") else "right", overflow="fold")
+        # Light rules and short figures: the names keep the width of an 80-column terminal.
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                      collapse_padding=True, show_edge=False)
+        table.add_column(first, overflow="fold", min_width=12)
+        for column in ("count", "healed", "failed", "rate", "median", "last seen", "expires"):
+            table.add_column(column, justify="left" if column in ("last seen", "expires")
+                             else "right", no_wrap=True)
         for f in rows:
             rate = f"{f.heal_rate:.0%}" if f.heal_rate is not None else "-"
             median = f"{f.median_recovery_ms / 1000:.1f}s" if f.median_recovery_ms else "-"
             table.add_row(f.pattern or f.cls if first == "pattern" else f.cls, str(f.count),
                           str(f.healed), str(f.failed), rate, median, _when(f.last_seen),
-                          _when(f.expires_at))
+                          _when(f.expires_at, "%m-%d"))
+        console.print()
         console.print(table)
     if figures.unknown:
         table = Table(title="Recurring unknown failures (`recoverd patterns suggest SIGNATURE`)",
